@@ -1,0 +1,170 @@
+"""AWS sessions and clients, each behind the read-only guard. The only module that builds clients."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from auditor import __version__
+from auditor.errors import ReadOnlyViolation, UserError
+
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+DEFAULT_HOME_REGION = "us-east-1"
+ENABLED_OPT_IN_STATUSES = {"opt-in-not-required", "opted-in"}
+CREDENTIAL_ERROR_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "AuthFailure",
+}
+
+
+def is_read_only(operation_name: str) -> bool:
+    return operation_name.startswith(READ_ONLY_PREFIXES)
+
+
+class CallCounter:
+    """Counts the API calls that passed the guard (one per request, pages included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+@dataclass
+class ReadOnlyGuard:
+    """A `before-call` handler: refuses every operation that is not a read, before it is sent."""
+
+    counter: CallCounter = field(default_factory=CallCounter)
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        if not is_read_only(model.name):
+            raise ReadOnlyViolation(
+                f"refused {model.service_model.service_name}:{model.name}: "
+                "the auditor only reads (Describe*, List*, Get*, Search*)"
+            )
+        self.counter.increment()
+
+
+def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) -> ReadOnlyGuard:
+    """Register the guard first on the session, so that every client it creates carries it."""
+    guard = guard or ReadOnlyGuard()
+    session.events.register_first("before-call", guard, unique_id="auditor-read-only-guard")
+    return guard
+
+
+def client_config(max_pool_connections: int) -> botocore.config.Config:
+    return botocore.config.Config(
+        retries={"mode": "adaptive", "max_attempts": 8},
+        max_pool_connections=max_pool_connections,
+        connect_timeout=10,
+        read_timeout=60,
+        user_agent_extra=f"aws-network-auditor/{__version__}",
+    )
+
+
+class Clients:
+    """Guarded clients per (region, service), created once and shared by worker threads."""
+
+    def __init__(self, session: boto3.Session, max_pool_connections: int = 16) -> None:
+        self.session = session
+        self.guard = install_guard(session)
+        self._config = client_config(max_pool_connections)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> int:
+        return self.guard.counter.value
+
+    def get(self, service: str, region: str) -> Any:
+        # boto3 sessions are not thread-safe; clients are. Create under the lock, share afterwards.
+        with self._lock:
+            client = self._clients.get((service, region))
+            if client is None:
+                client = self.session.client(service, region_name=region, config=self._config)
+                self._clients[(service, region)] = client
+            return client
+
+
+def open_session(profile: str | None = None) -> boto3.Session:
+    """A boto3 session configured as the AWS CLI is (profile, environment, AWS_ENDPOINT_URL)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise UserError(f"AWS profile {profile!r} not found in the AWS config files") from None
+
+
+def home_region(session: boto3.Session) -> str:
+    return session.region_name or DEFAULT_HOME_REGION
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    partition: str
+
+
+def caller_identity(clients: Clients, region: str) -> Identity:
+    """Who the credentials belong to; every credential problem becomes one UserError line."""
+    try:
+        response = clients.get("sts", region).get_caller_identity()
+    except botocore.exceptions.NoCredentialsError:
+        raise UserError(
+            "no AWS credentials found (set AWS_PROFILE, use --profile, or export AWS_ACCESS_KEY_ID)"
+        ) from None
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in CREDENTIAL_ERROR_CODES:
+            raise UserError(f"AWS credentials rejected ({code}): refresh or renew them") from None
+        raise UserError(f"cannot identify the caller's account: {code}: {error}") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise UserError(f"cannot reach AWS STS in {region}: {error}") from None
+    arn = response["Arn"]
+    return Identity(account_id=response["Account"], partition=arn.split(":")[1])
+
+
+def enabled_regions(clients: Clients, region: str) -> tuple[list[str], list[str]]:
+    """(regions enabled for the account, every region the partition has)."""
+    try:
+        response = clients.get("ec2", region).describe_regions(AllRegions=True)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in CREDENTIAL_ERROR_CODES:
+            raise UserError(f"AWS credentials rejected ({code}): refresh or renew them") from None
+        raise UserError(f"cannot list the account's regions (DescribeRegions): {code}") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise UserError(f"cannot list the account's regions (DescribeRegions): {error}") from None
+    everything = sorted(item["RegionName"] for item in response["Regions"])
+    enabled = sorted(
+        item["RegionName"]
+        for item in response["Regions"]
+        if item.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN_STATUSES
+    )
+    return enabled, everything
+
+
+def choose_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> list[str]:
+    """The regions to collect: all enabled ones, or the requested ones if each exists and is enabled."""
+    if not requested:
+        return enabled
+    for name in requested:
+        if not REGION_PATTERN.match(name) or name not in known:
+            raise UserError(f"unknown region {name!r} (not in DescribeRegions for this account)")
+        if name not in enabled:
+            raise UserError(f"region {name!r} is not enabled for this account (opt-in required)")
+    return sorted(set(requested))

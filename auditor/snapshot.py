@@ -1,0 +1,130 @@
+"""The snapshot document (DESIGN.md section 4): build, write atomically with mode 0600, load and validate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.collect.runner import AccountCollection
+from auditor.errors import UserError
+
+SCHEMA_VERSION = 1
+
+
+def utc_timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
+
+
+def build(collections: Iterable[AccountCollection], collected_at: dt.datetime,
+          partitions: dict[str, str] | None = None) -> dict[str, Any]:
+    """The snapshot document for one or more accounts' collections."""
+    accounts: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for collection in collections:
+        section: dict[str, Any] = {"regions": collection.regions}
+        if partitions and collection.account_id in partitions:
+            section["partition"] = partitions[collection.account_id]
+        accounts[collection.account_id] = section
+        errors.extend(error.as_dict() for error in collection.errors)
+    errors.sort(key=lambda e: (e["account_id"], e["region"], e["key"], e.get("resource_id", ""), e["operation"]))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        "collected_at": utc_timestamp(collected_at),
+        "accounts": accounts,
+        "errors": errors,
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Deterministic JSON: sorted keys, items already in a stable order, datetimes as UTC ISO 8601."""
+    return json.dumps(document, sort_keys=True, indent=1, default=_json_default, ensure_ascii=False) + "\n"
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work is done when the output cannot be written."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a directory")
+    if not directory.is_dir():
+        raise UserError(f"cannot write {path}: directory {directory} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror}") from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file atomically (temp file, then rename) with mode 0600: it describes a network."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        descriptor, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o600)
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read and check a snapshot; any problem is one UserError line naming the file and the fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot read snapshot {path}: {error.strerror}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"snapshot {path} is not valid JSON (line {error.lineno}, column {error.colno})") from None
+    validate(document, str(path))
+    return document
+
+
+def validate(document: Any, name: str) -> None:
+    if not isinstance(document, dict):
+        raise UserError(f"snapshot {name}: the document is not a JSON object")
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise UserError(f"snapshot {name}: schema_version {version!r} is not supported "
+                        f"(this auditor reads version {SCHEMA_VERSION})")
+    accounts = document.get("accounts")
+    if not isinstance(accounts, dict):
+        raise UserError(f"snapshot {name}: 'accounts' is missing or not an object")
+    for account_id, section in accounts.items():
+        regions = section.get("regions") if isinstance(section, dict) else None
+        if not isinstance(regions, dict):
+            raise UserError(f"snapshot {name}: account {account_id} has no 'regions' object")
+        for region, data in regions.items():
+            if not isinstance(data, dict) or not all(isinstance(items, list) for items in data.values()):
+                raise UserError(f"snapshot {name}: {account_id}/{region} must map keys to lists of items")
+    if not isinstance(document.get("errors", []), list):
+        raise UserError(f"snapshot {name}: 'errors' must be a list")

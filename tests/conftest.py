@@ -1,0 +1,39 @@
+"""Shared fixtures: fake credentials, an in-process moto account, and unguarded seeding clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test runs with fake credentials and no real AWS configuration of the machine."""
+    empty = tmp_path_factory.mktemp("aws-config")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
+                 "AWS_SECURITY_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def moto_account() -> Iterator[None]:
+    """An empty in-process moto account (it still has each region's default VPC)."""
+    with mock_aws():
+        yield
+
+
+def seed_client(service: str, region: str = REGION):  # noqa: ANN201 - a boto3 client
+    """A client with no guard: it plays the account's owner, creating what the tests read."""
+    return boto3.client(service, region_name=region)

@@ -1,0 +1,78 @@
+"""The read-only guard: a write is refused before anything is sent; reads pass and are counted."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from auditor.aws import Clients, is_read_only
+from auditor.errors import ReadOnlyViolation
+
+
+@pytest.mark.parametrize(("operation", "allowed"), [
+    ("DescribeVpcs", True),
+    ("ListAccounts", True),
+    ("GetManagedPrefixListEntries", True),
+    ("SearchTransitGatewayRoutes", True),
+    ("CreateVpc", False),
+    ("DeleteVpcPeeringConnection", False),
+    ("ModifyVpcEndpoint", False),
+    ("AcceptVpcPeeringConnection", False),
+    ("AssumeRole", False),
+    ("describeVpcs", False),  # operation names are case-sensitive
+])
+def test_only_reads_are_allowed(operation: str, allowed: bool) -> None:
+    assert is_read_only(operation) is allowed
+
+
+def _record_sends(client) -> list[str]:  # noqa: ANN001
+    """Record every request that reaches the send stage and answer it locally (nothing leaves)."""
+    sent: list[str] = []
+
+    def capture(request, **_):  # noqa: ANN001, ANN003
+        sent.append(request.url)
+        raise RuntimeError("stop: request reached the network layer")
+
+    client.meta.events.register("before-send", capture)
+    return sent
+
+
+def test_write_is_refused_before_it_leaves_the_process() -> None:
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    ec2 = clients.get("ec2", "us-east-1")
+    sent = _record_sends(ec2)
+
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")
+
+    assert sent == []
+    assert clients.calls == 0
+
+
+def test_read_passes_the_guard_and_is_counted() -> None:
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    ec2 = clients.get("ec2", "us-east-1")
+    sent = _record_sends(ec2)
+
+    with pytest.raises(RuntimeError, match="reached the network layer"):
+        ec2.describe_vpcs()
+
+    assert len(sent) == 1
+    assert clients.calls == 1
+
+
+@pytest.mark.parametrize("service", ["ec2", "directconnect", "elbv2", "sts"])
+def test_every_client_of_the_session_is_guarded(service: str) -> None:
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    client = clients.get(service, "eu-west-1")
+    sent = _record_sends(client)
+    write = {"ec2": ("delete_vpc", {"VpcId": "vpc-1"}),
+             "directconnect": ("delete_connection", {"connectionId": "dxcon-1"}),
+             "elbv2": ("delete_load_balancer", {"LoadBalancerArn": "arn:aws:elasticloadbalancing:x"}),
+             "sts": ("assume_role", {"RoleArn": "arn:aws:iam::111122223333:role/x", "RoleSessionName": "session"})}
+    method, params = write[service]
+
+    with pytest.raises(ReadOnlyViolation):
+        getattr(client, method)(**params)
+
+    assert sent == []
