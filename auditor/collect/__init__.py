@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from auditor import aws, snapshot
+from auditor.collect.registry import Collector
 from auditor.collect.runner import AccountCollection, Progress, collect_account
 
 
@@ -33,16 +35,18 @@ class Collected:
 
 
 def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = 16,
-            progress: Progress | None = None, now: dt.datetime | None = None) -> Collected:
+            progress: Progress | None = None, now: dt.datetime | None = None,
+            collectors: Iterable[Collector] | None = None) -> Collected:
     """Collect the caller's account in the requested (default: every enabled) region."""
     clients = aws.Clients(session, max_pool_connections=max_workers)
     home = aws.home_region(session)
     identity = aws.caller_identity(clients, home)
     enabled, known = aws.enabled_regions(clients, home)
     chosen = aws.choose_regions(regions, enabled, known)
-    collected_at = now or dt.datetime.now(dt.timezone.utc)
+    collected_at = now or dt.datetime.now(dt.UTC)
     collection = collect_account(
-        clients, identity.account_id, chosen, home, max_workers=max_workers, progress=progress
+        clients, identity.account_id, chosen, home, collectors=collectors, max_workers=max_workers,
+        progress=progress,
     )
     document = snapshot.build([collection], collected_at, {identity.account_id: identity.partition})
     return Collected(document, [collection], clients.calls, collection.seconds)
