@@ -26,6 +26,7 @@ class CollectionError:
     code: str
     message: str
     resource_id: str | None = None
+    depends_on: str | None = None  # for DependencyFailed: the key whose failure kept this one from being read
 
     def as_dict(self) -> dict[str, str]:
         record = {
@@ -34,6 +35,8 @@ class CollectionError:
         }
         if self.resource_id:
             record["resource_id"] = self.resource_id
+        if self.depends_on:
+            record["depends_on"] = self.depends_on
         return record
 
 

@@ -158,7 +158,7 @@ def _skipped(child: Collector, parent_task: _Task, account_id: str) -> list[Coll
     """A child key whose parent could not be read: recorded as not collected, with its own children."""
     message = f"not read because {parent_task.collector.key} could not be read"
     skipped = [CollectionError(account_id, parent_task.store_region, child.key, child.operation,
-                               "DependencyFailed", message)]
+                               "DependencyFailed", message, depends_on=parent_task.collector.key)]
     for grandchild in REGISTRY.values():
         if grandchild.parent == child.key:
             skipped.extend(_skipped(grandchild, _Task(child, parent_task.region, parent_task.store_region),

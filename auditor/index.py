@@ -1,0 +1,242 @@
+"""The indexed view of a snapshot that every rule shares: joins built once, each linear. Pure."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+Item = dict[str, Any]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# The fields of a route that name its target, in the order AWS fills them.
+ROUTE_TARGET_FIELDS = (
+    "VpcPeeringConnectionId", "TransitGatewayId", "NatGatewayId", "NetworkInterfaceId", "InstanceId",
+    "EgressOnlyInternetGatewayId", "CarrierGatewayId", "LocalGatewayId", "CoreNetworkArn", "VpcEndpointId",
+    "GatewayId",
+)
+
+_NETWORKS: dict[str, Network | None] = {}
+
+
+def network(cidr: str | None) -> Network | None:
+    """A CIDR parsed once per distinct string for the whole audit; None when absent or malformed."""
+    if not cidr:
+        return None
+    try:
+        return _NETWORKS[cidr]
+    except KeyError:
+        try:
+            parsed: Network | None = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            parsed = None
+        _NETWORKS[cidr] = parsed
+        return parsed
+
+
+def route_target(route: Item) -> str:
+    """The id a route sends traffic to ('local' for the VPC's own route)."""
+    for name in ROUTE_TARGET_FIELDS:
+        if route.get(name):
+            return str(route[name])
+    return ""
+
+
+def route_destination(route: Item) -> str:
+    return (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+            or route.get("DestinationPrefixListId") or "")
+
+
+def overlaps(a: Network, b: Network) -> bool:
+    return a.version == b.version and a.overlaps(b)
+
+
+@dataclass(frozen=True)
+class RouteRef:
+    """A route, with the table it sits in."""
+
+    table: Item
+    route: Item
+
+    @property
+    def table_id(self) -> str:
+        return str(self.table["RouteTableId"])
+
+
+@dataclass
+class Scope:
+    """One account and region of the snapshot, with its joins built on first use."""
+
+    account_id: str
+    region: str
+    data: dict[str, list[Item]]
+    _by_id: dict[tuple[str, str], dict[str, Item]] = field(default_factory=dict, repr=False)
+
+    def items(self, key: str) -> list[Item]:
+        return self.data.get(key, [])
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def by_id(self, key: str, id_field: str) -> dict[str, Item]:
+        cached = self._by_id.get((key, id_field))
+        if cached is None:
+            cached = {str(item[id_field]): item for item in self.items(key) if id_field in item}
+            self._by_id[(key, id_field)] = cached
+        return cached
+
+    # VPCs and their address space
+    def vpc_cidrs(self, vpc_id: str) -> list[Network]:
+        return self._vpc_cidrs.get(vpc_id, [])
+
+    @cached_property
+    def _vpc_cidrs(self) -> dict[str, list[Network]]:
+        cidrs: dict[str, list[Network]] = {}
+        for vpc in self.items("ec2:Vpcs"):
+            found: list[Network] = []
+            for association in vpc.get("CidrBlockAssociationSet") or [{"CidrBlock": vpc.get("CidrBlock")}]:
+                state = (association.get("CidrBlockState") or {}).get("State", "associated")
+                parsed = network(association.get("CidrBlock"))
+                if parsed is not None and state == "associated" and parsed not in found:
+                    found.append(parsed)
+            for association in vpc.get("Ipv6CidrBlockAssociationSet") or []:
+                state = (association.get("Ipv6CidrBlockState") or {}).get("State", "associated")
+                parsed = network(association.get("Ipv6CidrBlock"))
+                if parsed is not None and state == "associated":
+                    found.append(parsed)
+            cidrs[vpc["VpcId"]] = found
+        return cidrs
+
+    # Route tables: which one each subnet really uses, and which are in use at all
+    @cached_property
+    def _tables(self) -> tuple[dict[str, Item], dict[str, list[Item]], dict[str, Item]]:
+        main: dict[str, Item] = {}
+        explicit: dict[str, Item] = {}
+        by_vpc: dict[str, list[Item]] = defaultdict(list)
+        for table in self.items("ec2:RouteTables"):
+            by_vpc[table.get("VpcId", "")].append(table)
+            for association in table.get("Associations") or []:
+                if (association.get("AssociationState") or {}).get("State", "associated") != "associated":
+                    continue
+                if association.get("Main"):
+                    main[table.get("VpcId", "")] = table
+                elif association.get("SubnetId"):
+                    explicit[association["SubnetId"]] = table
+        return main, by_vpc, explicit
+
+    def main_table(self, vpc_id: str) -> Item | None:
+        return self._tables[0].get(vpc_id)
+
+    def route_tables(self, vpc_id: str) -> list[Item]:
+        return self._tables[1].get(vpc_id, [])
+
+    def table_for_subnet(self, subnet: Item) -> Item | None:
+        """The route table a subnet uses: its explicit association, else its VPC's main table."""
+        return self._tables[2].get(subnet["SubnetId"]) or self.main_table(subnet.get("VpcId", ""))
+
+    def subnets(self, vpc_id: str) -> list[Item]:
+        return self._subnets_by_vpc.get(vpc_id, [])
+
+    @cached_property
+    def _subnets_by_vpc(self) -> dict[str, list[Item]]:
+        grouped: dict[str, list[Item]] = defaultdict(list)
+        for subnet in self.items("ec2:Subnets"):
+            grouped[subnet.get("VpcId", "")].append(subnet)
+        return grouped
+
+    def tables_in_use(self, vpc_id: str) -> dict[str, tuple[Item, list[Item]]]:
+        """Route tables in use in a VPC (the main table, and each associated with a subnet), with their subnets."""
+        in_use: dict[str, tuple[Item, list[Item]]] = {}
+        main = self.main_table(vpc_id)
+        if main is not None:
+            in_use[main["RouteTableId"]] = (main, [])
+        for subnet in self.subnets(vpc_id):
+            table = self.table_for_subnet(subnet)
+            if table is not None:
+                in_use.setdefault(table["RouteTableId"], (table, []))[1].append(subnet)
+        return in_use
+
+    # Routes by target
+    @cached_property
+    def _routes_by_target(self) -> dict[str, list[RouteRef]]:
+        grouped: dict[str, list[RouteRef]] = defaultdict(list)
+        for table in self.items("ec2:RouteTables"):
+            for route in table.get("Routes") or []:
+                grouped[route_target(route)].append(RouteRef(table, route))
+        return grouped
+
+    def routes_to(self, target_id: str) -> list[RouteRef]:
+        return self._routes_by_target.get(target_id, [])
+
+    def route_targets(self) -> Iterable[str]:
+        return self._routes_by_target.keys()
+
+    def destination_networks(self, route: Item) -> list[Network]:
+        """A route's destination as networks; a prefix list is resolved from its collected entries."""
+        for name in ("DestinationCidrBlock", "DestinationIpv6CidrBlock"):
+            parsed = network(route.get(name))
+            if parsed is not None:
+                return [parsed]
+        prefix_list = route.get("DestinationPrefixListId")
+        if prefix_list:
+            record = self.by_id("ec2:ManagedPrefixListEntries", "PrefixListId").get(prefix_list)
+            return [n for n in (network(e.get("Cidr")) for e in (record or {}).get("Entries", [])) if n]
+        return []
+
+
+class Index:
+    """Every scope of a snapshot, the errors, and the cross-account joins (where each VPC lives)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.scopes: list[Scope] = []
+        self._partitions: dict[str, str] = {}
+        for account_id, section in sorted(document.get("accounts", {}).items()):
+            self._partitions[account_id] = section.get("partition", "aws")
+            for region, data in sorted(section.get("regions", {}).items()):
+                self.scopes.append(Scope(account_id, region, data))
+        self._scope_by_key = {(s.account_id, s.region): s for s in self.scopes}
+        self.errors: list[dict[str, Any]] = list(document.get("errors", []))
+
+    @property
+    def account_ids(self) -> list[str]:
+        return sorted(self._partitions)
+
+    def partition(self, account_id: str) -> str:
+        return self._partitions.get(account_id, "aws")
+
+    def scope(self, account_id: str, region: str) -> Scope | None:
+        return self._scope_by_key.get((account_id, region))
+
+    def regional_scopes(self) -> Iterator[Scope]:
+        return (s for s in self.scopes if s.region != "global")
+
+    def can_judge(self, account_id: str, region: str, keys: Iterable[str]) -> bool:
+        """False when that account and region are in the snapshot but a key the rule needs was not read.
+
+        A scope absent from the snapshot (the far side of a peering to another account) is not
+        "missing data": the rule judged it from what the collected side shows.
+        """
+        scope = self.scope(account_id, region)
+        if scope is None:
+            return True
+        return all(scope.has(key) or self._read_elsewhere(account_id, key) for key in keys)
+
+    def _read_elsewhere(self, account_id: str, key: str) -> bool:
+        # Global keys (Direct Connect gateways) live under region "global".
+        scope = self.scope(account_id, "global")
+        return scope is not None and scope.has(key)
+
+    @cached_property
+    def vpc_locations(self) -> dict[str, Scope]:
+        """Which scope each VPC id of the snapshot lives in."""
+        return {vpc["VpcId"]: scope for scope in self.scopes for vpc in scope.items("ec2:Vpcs")}
+
+    def find_vpc(self, vpc_id: str) -> tuple[Scope, Item] | None:
+        scope = self.vpc_locations.get(vpc_id)
+        if scope is None:
+            return None
+        return scope, scope.by_id("ec2:Vpcs", "VpcId")[vpc_id]
