@@ -12,6 +12,7 @@ import click
 from auditor import __version__
 from auditor.errors import UserError
 
+EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -30,6 +31,22 @@ def aws_options(command: Any) -> Any:
         "--max-workers", type=click.IntRange(1, 256), default=16, show_default=True,
         help="API calls in flight at once.")(command)
     return command
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """Eager: read the config first and make its keys the defaults of the other flags (flags win)."""
+    from auditor.config import Config, load
+
+    config = load(Path(value)) if value else Config()
+    ctx.ensure_object(dict)["config"] = config
+    ctx.default_map = {**(ctx.default_map or {}), **config.flag_defaults}
+    return config
+
+
+def config_option(command: Any) -> Any:
+    return click.option(
+        "--config", "config", metavar="FILE", is_eager=True, callback=_load_config, envvar="AUDITOR_CONFIG",
+        help="TOML config (see config.example.toml); flags override it. Env: AUDITOR_CONFIG.")(command)
 
 
 class Progress:
@@ -55,10 +72,11 @@ def cli() -> None:
 
 
 @cli.command()
+@config_option
 @aws_options
 @click.option("--output", "-o", default="snapshot.json", show_default=True, metavar="FILE",
               help="Where to write the snapshot ('-' for stdout). Written atomically, mode 0600.")
-def collect(profile: str | None, regions: list[str] | None, max_workers: int, output: str) -> None:
+def collect(config: Any, profile: str | None, regions: list[str] | None, max_workers: int, output: str) -> None:
     """Read the account's network into a snapshot (JSON)."""
     from auditor import aws, snapshot
     from auditor.collect import collect as run_collection
@@ -77,6 +95,100 @@ def collect(profile: str | None, regions: list[str] | None, max_workers: int, ou
         snapshot.write_private(target, text)
     destination = "stdout" if target is None else str(target)
     click.echo(f"{collected.summary()} -> {destination}", err=True)
+
+
+def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[Any]:
+    from auditor.engine import load_rules, resolve_rule
+
+    chosen = [resolve_rule(name) for name in select] if select else list(load_rules().values())
+    ignored = {resolve_rule(name).id for name in ignore or []}
+    return [rule for rule in chosen if rule.id not in ignored]
+
+
+@cli.command()
+@config_option
+@click.option("--snapshot", metavar="FILE", help="Audit this snapshot offline instead of collecting live.")
+@aws_options
+@click.option("--format", "format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Report format.")
+@click.option("--output", "-o", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
+@click.option("--select", multiple=True, callback=split_list, metavar="IDS", help="Only these rules (ids or names).")
+@click.option("--ignore", multiple=True, callback=split_list, metavar="IDS", help="Skip these rules.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["critical", "high", "medium", "low", "info"]),
+              default="low", show_default=True, help="Exit 1 when an unsuppressed finding is at or above this.")
+@click.option("--exit-zero", "exit_zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
+@click.option("--save-snapshot", "save_snapshot", metavar="FILE", help="Live audits: also keep the snapshot.")
+def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
+          format: str, output: str | None, select: list[str] | None, ignore: list[str] | None,  # noqa: A002
+          fail_on: str, exit_zero: bool, save_snapshot: str | None) -> None:
+    """Audit a snapshot (or the live account) and report findings.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or error.
+    """
+    import datetime as dt
+
+    from auditor import snapshot as snapshots
+    from auditor.engine import at_or_above, run_audit
+    from auditor.index import Index
+    from auditor.reports import RENDERERS, Report
+
+    rules = _rule_selection(select, ignore)
+    for target in (output, save_snapshot):
+        if target:
+            snapshots.check_writable(Path(target))
+    if snapshot:
+        document = snapshots.load(Path(snapshot))
+    else:
+        document = _collect_live(profile, regions, max_workers)
+        if save_snapshot:
+            snapshots.write_private(Path(save_snapshot), snapshots.dumps(document))
+    now = dt.datetime.now(dt.UTC)
+    result = run_audit(Index(document), now=now, rules=rules, rule_options=config.rule_options,
+                       trusted_accounts=config.trusted_accounts, suppressions=config.suppressions)
+    report = Report(result, document, snapshots.utc_timestamp(now))
+    text = RENDERERS[format](report)
+    if output:
+        snapshots.write_private(Path(output), text)
+    else:
+        sys.stdout.write(text)
+    for expired in result.expired_suppressions:
+        click.echo(f"auditor: warning: suppression of {expired.rule} for {expired.resource!r} expired on "
+                   f"{expired.expires} and no longer applies ({expired.reason})", err=True)
+    click.echo(report.stderr_summary(), err=True)
+    if at_or_above(result.findings, fail_on) and not exit_zero:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int) -> dict[str, Any]:
+    from auditor import aws
+    from auditor.collect import collect as run_collection
+
+    progress = Progress()
+    collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers, progress=progress)
+    progress.finish()
+    click.echo(collected.summary(), err=True)
+    return collected.document
+
+
+@cli.command()
+@click.argument("rule", required=False)
+def rules(rule: str | None) -> None:
+    """List every rule, or print one rule's documentation (by id or name)."""
+    from tabulate import tabulate
+
+    from auditor.engine import load_rules, resolve_rule
+
+    if rule:
+        found = resolve_rule(rule)
+        options = "".join(f"\n  {name} = {value!r}" for name, value in found.options.items())
+        click.echo(f"{found.id} {found.name} ({found.severity}, {found.resource_type})\n")
+        click.echo(found.doc)
+        if options:
+            click.echo(f"\nOptions (config: [rules.{found.id}]):{options}")
+        return
+    rows = [[r.id, r.name, r.severity, r.summary] for r in sorted(load_rules().values(), key=lambda r: r.id)]
+    click.echo(tabulate(rows, headers=["id", "name", "severity", "summary"], tablefmt="simple",
+                        maxcolwidths=[None, None, None, 50]))
 
 
 @cli.command()
