@@ -172,12 +172,18 @@ def _collect_live(profile: str | None, regions: list[str] | None, max_workers: i
 
 @cli.command()
 @click.argument("rule", required=False)
-def rules(rule: str | None) -> None:
+@click.option("--markdown", is_flag=True, help="Print the catalogue as the README's Markdown table.")
+def rules(rule: str | None, markdown: bool) -> None:
     """List every rule, or print one rule's documentation (by id or name)."""
     from tabulate import tabulate
 
     from auditor.engine import load_rules, resolve_rule
 
+    if markdown:
+        from auditor.reports.catalogue import markdown as catalogue
+
+        sys.stdout.write(catalogue())
+        return
     if rule:
         found = resolve_rule(rule)
         options = "".join(f"\n  {name} = {value!r}" for name, value in found.options.items())
