@@ -47,7 +47,12 @@ class CallCounter:
 
 @dataclass
 class ReadOnlyGuard:
-    """A `before-call` handler: refuses every operation that is not a read, before it is sent."""
+    """Refuses every operation that is not a read, before its request is even built; counts the reads.
+
+    It listens on `before-parameter-build`, which every API call emits before `before-call`:
+    handlers that answer a call in process (botocore's Stubber, the demo's simulated responses)
+    sit on `before-call`, so none of them can let a write slip past the guard.
+    """
 
     counter: CallCounter = field(default_factory=CallCounter)
 
@@ -61,9 +66,9 @@ class ReadOnlyGuard:
 
 
 def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) -> ReadOnlyGuard:
-    """Register the guard first on the session, so that every client it creates carries it."""
+    """Register the guard on the session, so that every client it creates carries it."""
     guard = guard or ReadOnlyGuard()
-    session.events.register_first("before-call", guard, unique_id="auditor-read-only-guard")
+    session.events.register_first("before-parameter-build", guard, unique_id="auditor-read-only-guard")
     return guard
 
 

@@ -8,11 +8,13 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
-from auditor.collect.runner import AccountCollection
 from auditor.errors import UserError
+
+if TYPE_CHECKING:
+    from auditor.collect.runner import AccountCollection
 
 SCHEMA_VERSION = 1
 

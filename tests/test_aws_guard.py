@@ -76,3 +76,16 @@ def test_every_client_of_the_session_is_guarded(service: str) -> None:
         getattr(client, method)(**params)
 
     assert sent == []
+
+
+def test_an_in_process_responder_cannot_let_a_write_past_the_guard() -> None:
+    from botocore.stub import Stubber
+
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    ec2 = clients.get("ec2", "us-east-1")
+    stubber = Stubber(ec2)
+    stubber.add_response("create_vpc", {"Vpc": {"VpcId": "vpc-0123456789abcdef0"}})
+    stubber.activate()
+
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")

@@ -66,7 +66,22 @@ def _run(task: _Task, clients: Clients, account_id: str) -> tuple[Items | None, 
     except Exception as error:  # noqa: BLE001 - recorded, never fatal, never silently empty
         ctx.record(collector.operation, error)
         return None, ctx.errors
-    return sorted(items, key=collector.sort_key), ctx.errors
+    return sorted((redact(item) for item in items), key=collector.sort_key), ctx.errors
+
+
+# Secrets some network APIs return in their items: VPN pre-shared keys (in TunnelOptions and in the
+# customer gateway configuration XML) and Direct Connect BGP MD5 keys. They never reach a snapshot.
+SECRET_FIELDS = frozenset({"PreSharedKey", "CustomerGatewayConfiguration", "authKey"})
+REDACTED = "REDACTED"
+
+
+def redact(value: Any) -> Any:
+    """The item with every secret field's value replaced (the field stays, so its presence is known)."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in SECRET_FIELDS and v else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
 
 
 def _per_parent(ctx: CallContext, collector: Collector, parents: Items) -> Iterable[dict[str, Any]]:
