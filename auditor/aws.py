@@ -72,9 +72,13 @@ def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) ->
     return guard
 
 
-def client_config(max_pool_connections: int) -> botocore.config.Config:
+def client_config(max_pool_connections: int, session: boto3.Session | None = None) -> botocore.config.Config:
+    """Adaptive retries by default; AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's) still win."""
+    configured = session._session if session is not None else None  # noqa: SLF001 - botocore's config chain
+    mode = (configured.get_config_variable("retry_mode") if configured else None) or "adaptive"
+    attempts = (configured.get_config_variable("max_attempts") if configured else None) or 8
     return botocore.config.Config(
-        retries={"mode": "adaptive", "max_attempts": 8},
+        retries={"mode": mode, "max_attempts": int(attempts)},
         max_pool_connections=max_pool_connections,
         connect_timeout=10,
         read_timeout=60,
@@ -88,7 +92,7 @@ class Clients:
     def __init__(self, session: boto3.Session, max_pool_connections: int = 16) -> None:
         self.session = session
         self.guard = install_guard(session)
-        self._config = client_config(max_pool_connections)
+        self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
