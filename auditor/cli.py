@@ -206,11 +206,13 @@ def permissions() -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Collect the embedded simulated account (moto, plus simulated API responses) and summarise it."""
+@click.option("--format", "format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--resources", is_flag=True, help="Also list the resources collected per snapshot key (stderr).")
+def demo(format: str, resources: bool) -> None:  # noqa: A002
+    """Collect and audit the embedded simulated account (moto, plus simulated API responses). Exits 0."""
     from auditor.demo import run_demo
 
-    run_demo()
+    run_demo(format, resources)
 
 
 def main(argv: list[str] | None = None) -> None:

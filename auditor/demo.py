@@ -366,11 +366,27 @@ def resource_table(document: dict[str, Any], account_id: str) -> str:
     return tabulate(rows, headers=["snapshot key", *names], tablefmt="simple", disable_numparse=True)
 
 
-def run_demo() -> None:
-    """Collect the simulated account with the real collector; the table on stdout, the summary on stderr."""
+def run_demo(report_format: str = "table", show_resources: bool = False) -> None:
+    """Collect the simulated account with the real collector, audit it with every rule, print the report.
+
+    The report goes to stdout; the collection summary and the findings summary to stderr.
+    """
+    import datetime as dt
+
+    from auditor import snapshot
+    from auditor.engine import run_audit
+    from auditor.index import Index
+    from auditor.reports import RENDERERS, Report
+
     click.echo("demo: a simulated account (moto in process, plus simulated API responses); "
                "nothing is sent to AWS", err=True)
     collected = demo_collection()
-    for collection in collected.collections:
-        click.echo(resource_table(collected.document, collection.account_id))
     click.echo(collected.summary(), err=True)
+    if show_resources:
+        for collection in collected.collections:
+            click.echo(resource_table(collected.document, collection.account_id), err=True)
+    now = dt.datetime.now(dt.UTC)
+    result = run_audit(Index(collected.document), now=now)
+    report = Report(result, collected.document, snapshot.utc_timestamp(now))
+    click.echo(RENDERERS[report_format](report), nl=False)
+    click.echo(report.stderr_summary(), err=True)

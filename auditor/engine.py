@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
+import gc
 import hashlib
 import importlib
 import inspect
@@ -220,7 +222,7 @@ class AuditResult:
     rules_run: tuple[str, ...]
 
 
-def _to_finding(rule_: Rule, failure: Failure, partition: str) -> Finding:
+def _to_finding(rule_: Rule, failure: Failure, partition: str, remediation: str) -> Finding:
     resource_type = failure.resource_type or rule_.resource_type
     arn = failure.resource_arn or build_arn(resource_type, partition, failure.region, failure.account_id,
                                             failure.resource_id)
@@ -231,7 +233,7 @@ def _to_finding(rule_: Rule, failure: Failure, partition: str) -> Finding:
         title=rule_.summary, message=failure.message, account_id=failure.account_id, region=failure.region,
         resource_type=resource_type, resource_id=failure.resource_id, resource_arn=arn,
         related_resources=tuple(sorted(set(failure.related))), evidence=failure.evidence,
-        remediation=rule_.section("Remediation"),
+        remediation=remediation,
     )
 
 
@@ -245,16 +247,44 @@ def run_audit(
     suppressions: Iterable[Suppression] = (),
 ) -> AuditResult:
     """Run the rules over the indexed snapshot. Same snapshot and inputs, same findings, byte for byte."""
+    with _no_cyclic_gc():
+        return _run_audit(index, now=now, rules=rules, rule_options=rule_options,
+                          trusted_accounts=trusted_accounts, suppressions=suppressions)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The audit allocates many objects and no cycles worth collecting: without this, CPython's
+    collector rescans the whole snapshot again and again, and time grows faster than the input."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_audit(
+    index: Index,
+    *,
+    now: dt.datetime,
+    rules: Iterable[Rule] | None,
+    rule_options: Mapping[str, Mapping[str, Any]] | None,
+    trusted_accounts: Iterable[str],
+    suppressions: Iterable[Suppression],
+) -> AuditResult:
     selected = sorted(rules if rules is not None else load_rules().values(), key=lambda r: r.id)
     trusted = frozenset(trusted_accounts) | frozenset(index.account_ids)
     findings: dict[str, Finding] = {}
     for rule_ in selected:
         options = {**rule_.options, **(rule_options or {}).get(rule_.id, {})}
         context = RuleContext(index=index, options=options, trusted_accounts=trusted, now=now)
+        remediation = rule_.section("Remediation")
         for failure in _checked(rule_, context):
             if not index.can_judge(failure.account_id, failure.region, rule_.needs) and rule_.id != "AUD001":
                 continue  # AUD001 already says this data could not be read
-            finding = _to_finding(rule_, failure, index.partition(failure.account_id))
+            finding = _to_finding(rule_, failure, index.partition(failure.account_id), remediation)
             findings.setdefault(finding.id, finding)
     suppressed, expired = _apply_suppressions(list(findings.values()), list(suppressions), now.date())
     ordered = tuple(sorted(suppressed, key=Finding.sort_key))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 Item = dict[str, Any]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -37,8 +37,16 @@ def network(cidr: str | None) -> Network | None:
         return parsed
 
 
+_TARGET_FIELD_SET = frozenset(ROUTE_TARGET_FIELDS)
+
+
 def route_target(route: Item) -> str:
     """The id a route sends traffic to ('local' for the VPC's own route)."""
+    present = _TARGET_FIELD_SET.intersection(route)  # usually one field: skip the ordered scan
+    if len(present) == 1:
+        value = route[next(iter(present))]
+        if value:
+            return str(value)
     for name in ROUTE_TARGET_FIELDS:
         if route.get(name):
             return str(route[name])
@@ -50,13 +58,37 @@ def route_destination(route: Item) -> str:
             or route.get("DestinationPrefixListId") or "")
 
 
+# Keyed by id(): hashing an ipaddress network is slow. Each entry holds its network, so that id is
+# never reused by another object while the entry exists.
+_SPANS: dict[int, tuple[Network, tuple[int, int, int]]] = {}
+
+
+def span(net: Network) -> tuple[int, int, int]:
+    """(IP version, first address, last address) of a network as integers, computed once per network."""
+    entry = _SPANS.get(id(net))
+    if entry is not None and entry[0] is net:
+        return entry[1]
+    result = (net.version, int(net.network_address), int(net.broadcast_address))
+    _SPANS[id(net)] = (net, result)
+    return result
+
+
 def overlaps(a: Network, b: Network) -> bool:
-    return a.version == b.version and a.overlaps(b)
+    """Whether two networks share an address (False across IPv4 and IPv6); integer compares, cached."""
+    version_a, first_a, last_a = span(a)
+    version_b, first_b, last_b = span(b)
+    return version_a == version_b and first_a <= last_b and first_b <= last_a
 
 
-@dataclass(frozen=True)
-class RouteRef:
-    """A route, with the table it sits in."""
+def within(inner: Network, outer: Network) -> bool:
+    """Whether every address of `inner` is in `outer` (False across IPv4 and IPv6)."""
+    version_i, first_i, last_i = span(inner)
+    version_o, first_o, last_o = span(outer)
+    return version_i == version_o and first_o <= first_i and last_i <= last_o
+
+
+class RouteRef(NamedTuple):
+    """A route, with the table it sits in (a tuple: hundreds of thousands are made per audit)."""
 
     table: Item
     route: Item
@@ -74,6 +106,15 @@ class Scope:
     region: str
     data: dict[str, list[Item]]
     _by_id: dict[tuple[str, str], dict[str, Item]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[..., Any], *args: Any) -> Any:
+        """`compute(*args)` for this scope, computed once per audit and shared by the rules that ask for it."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute(*args)
+            return value
 
     def items(self, key: str) -> list[Item]:
         return self.data.get(key, [])
@@ -149,6 +190,16 @@ class Scope:
 
     def tables_in_use(self, vpc_id: str) -> dict[str, tuple[Item, list[Item]]]:
         """Route tables in use in a VPC (the main table, and each associated with a subnet), with their subnets."""
+        cached = self._tables_in_use.get(vpc_id)
+        if cached is None:
+            cached = self._tables_in_use[vpc_id] = self._find_tables_in_use(vpc_id)
+        return cached
+
+    @cached_property
+    def _tables_in_use(self) -> dict[str, dict[str, tuple[Item, list[Item]]]]:
+        return {}
+
+    def _find_tables_in_use(self, vpc_id: str) -> dict[str, tuple[Item, list[Item]]]:
         in_use: dict[str, tuple[Item, list[Item]]] = {}
         main = self.main_table(vpc_id)
         if main is not None:
@@ -159,17 +210,29 @@ class Scope:
                 in_use.setdefault(table["RouteTableId"], (table, []))[1].append(subnet)
         return in_use
 
-    # Routes by target
+    # Routes by target and by state, in one pass over every route
     @cached_property
-    def _routes_by_target(self) -> dict[str, list[RouteRef]]:
-        grouped: dict[str, list[RouteRef]] = defaultdict(list)
+    def _routes_grouped(self) -> tuple[dict[str, list[RouteRef]], dict[str, list[RouteRef]]]:
+        by_target: dict[str, list[RouteRef]] = defaultdict(list)
+        by_state: dict[str, list[RouteRef]] = defaultdict(list)
         for table in self.items("ec2:RouteTables"):
             for route in table.get("Routes") or []:
-                grouped[route_target(route)].append(RouteRef(table, route))
-        return grouped
+                ref = RouteRef(table, route)
+                by_target[route_target(route)].append(ref)
+                state = route.get("State")
+                by_state[state.lower() if isinstance(state, str) else "active"].append(ref)
+        return by_target, by_state
+
+    @property
+    def _routes_by_target(self) -> dict[str, list[RouteRef]]:
+        return self._routes_grouped[0]
 
     def routes_to(self, target_id: str) -> list[RouteRef]:
         return self._routes_by_target.get(target_id, [])
+
+    def routes_in_state(self, state: str) -> list[RouteRef]:
+        """Routes whose State is `state` (active, blackhole), in table order."""
+        return self._routes_grouped[1].get(state, [])
 
     def route_targets(self) -> Iterable[str]:
         return self._routes_by_target.keys()
@@ -177,9 +240,11 @@ class Scope:
     def destination_networks(self, route: Item) -> list[Network]:
         """A route's destination as networks; a prefix list is resolved from its collected entries."""
         for name in ("DestinationCidrBlock", "DestinationIpv6CidrBlock"):
-            parsed = network(route.get(name))
-            if parsed is not None:
-                return [parsed]
+            cidr = route.get(name)
+            if cidr:
+                parsed = _NETWORKS.get(cidr) or network(cidr)
+                if parsed is not None:
+                    return [parsed]
         prefix_list = route.get("DestinationPrefixListId")
         if prefix_list:
             record = self.by_id("ec2:ManagedPrefixListEntries", "PrefixListId").get(prefix_list)
@@ -200,6 +265,15 @@ class Index:
                 self.scopes.append(Scope(account_id, region, data))
         self._scope_by_key = {(s.account_id, s.region): s for s in self.scopes}
         self.errors: list[dict[str, Any]] = list(document.get("errors", []))
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[..., Any], *args: Any) -> Any:
+        """`compute(*args)`, computed once per audit and shared by every rule that asks under the same key."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute(*args)
+            return value
 
     @property
     def account_ids(self) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
-from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, route_destination
+from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, route_destination, within
 
 SIDES = (("RequesterVpcInfo", "requester"), ("AccepterVpcInfo", "accepter"))
 PEERINGS = "ec2:VpcPeeringConnections"
@@ -88,8 +88,16 @@ class TableRouting:
         return str(self.table["RouteTableId"])
 
 
-def peerings(index: Index) -> Iterator[Peering]:
-    """Every peering of the snapshot once, even when both accounts hold a copy."""
+def peerings(index: Index) -> list[Peering]:
+    """Every peering of the snapshot once, even when both accounts hold a copy (built once per audit)."""
+    return index.memo(("peerings",), _all_peerings, index)  # type: ignore[no-any-return]
+
+
+def _all_peerings(index: Index) -> list[Peering]:
+    return list(_each_peering(index))
+
+
+def _each_peering(index: Index) -> Iterator[Peering]:
     seen: set[str] = set()
     for scope in index.regional_scopes():
         for item in scope.items(PEERINGS):
@@ -129,7 +137,13 @@ def routes_from(peering: Peering, side: Side) -> list[RouteRef]:
     """The routes to the peering in the route tables of this side's VPC (none when it was not collected)."""
     if side.scope is None:
         return []
-    return [ref for ref in side.scope.routes_to(peering.id) if ref.table.get("VpcId") == side.vpc_id]
+    return side.scope.memo(("peering-routes", peering.id, side.vpc_id), _routes_from, peering.id, side)
+
+
+def _routes_from(pcx_id: str, side: Side) -> list[RouteRef]:
+    assert side.scope is not None
+    vpc_id = side.vpc_id
+    return [ref for ref in side.scope.routes_to(pcx_id) if ref.table.get("VpcId") == vpc_id]
 
 
 def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
@@ -140,14 +154,15 @@ def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
     by_table: dict[str, list[RouteRef]] = defaultdict(list)
     for ref in routes_from(peering, side):
         if ref.route.get("State", "active") != "blackhole":
-            by_table[ref.table_id].append(ref)
+            by_table[ref.table["RouteTableId"]].append(ref)
+    peer_networks = peer.networks
     tables = []
     for table_id, (table, subnets) in sorted(scope.tables_in_use(side.vpc_id).items()):
         reaching: list[RouteRef] = []
         routed: list[Network] = []
-        for ref in by_table.get(table_id, []):
-            reached = [p for p in peer.networks
-                       if any(overlaps(p, d) for d in scope.destination_networks(ref.route))]
+        for ref in by_table.get(table_id, ()):
+            destinations = scope.destination_networks(ref.route)
+            reached = [p for p in peer_networks if any(overlaps(p, d) for d in destinations)]
             if reached:
                 reaching.append(ref)
                 routed += [p for p in reached if p not in routed]
@@ -160,7 +175,7 @@ def _too_broad(destination: Network, peer_networks: Iterable[Network]) -> bool:
     if destination.prefixlen == 0:
         return True
     reached = [p for p in peer_networks if overlaps(p, destination)]
-    if not reached or any(destination.subnet_of(p) for p in reached):  # type: ignore[arg-type]
+    if not reached or any(within(destination, p) for p in reached):
         return False
     return list(ipaddress.collapse_addresses(reached)) != [destination]  # type: ignore[arg-type]
 
@@ -244,7 +259,7 @@ def peering_missing_route(ctx: RuleContext) -> Iterator[Failure]:
                              "in the snapshot"),
                     evidence={"VpcPeeringConnection": peering.item})
                 continue
-            tables = routing(peering, side, peer)
+            tables = ctx.index.memo(("peering-routing", peering.id, side.name), routing, peering, side, peer)
             if any(t.routed for t in tables):
                 continue
             in_use = [t.table_id for t in tables]
@@ -284,7 +299,7 @@ def peering_route_partial(ctx: RuleContext) -> Iterator[Failure]:
         for side, peer in peering.pairs():
             if side.scope is None:
                 continue
-            tables = routing(peering, side, peer)
+            tables = ctx.index.memo(("peering-routing", peering.id, side.name), routing, peering, side, peer)
             if not any(t.routed for t in tables):
                 continue  # no route at all: PCX001's finding
             has_ipv6 = any(n.version == 6 for n in side.networks)

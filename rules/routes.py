@@ -74,21 +74,19 @@ def route_blackhole(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         users: dict[str, list[str]] | None = None
-        for table in scope.items("ec2:RouteTables"):
-            for route in table.get("Routes") or []:
-                if lowered(route.get("State")) != "blackhole":
-                    continue
-                users = users if users is not None else subnets_by_table(scope)
-                destination, target = route_destination(route), route_target(route)
-                former = f"its former target {target} no longer exists" if target else "its target no longer exists"
-                yield Failure(
-                    account_id=scope.account_id, region=scope.region, resource_id=table["RouteTableId"],
-                    discriminator=destination, related=tuple(x for x in (table.get("VpcId"), target) if x),
-                    message=(f"{table_label(table, users)}: the route to {destination} is a blackhole: {former}, "
-                             f"so traffic to {destination} is dropped"),
-                    evidence={"RouteTableId": table["RouteTableId"], "VpcId": table.get("VpcId"), "Route": route,
-                              "Subnets": users.get(table["RouteTableId"], [])},
-                )
+        for ref in scope.routes_in_state("blackhole"):
+            table, route = ref.table, ref.route
+            users = users if users is not None else subnets_by_table(scope)
+            destination, target = route_destination(route), route_target(route)
+            former = f"its former target {target} no longer exists" if target else "its target no longer exists"
+            yield Failure(
+                account_id=scope.account_id, region=scope.region, resource_id=table["RouteTableId"],
+                discriminator=destination, related=tuple(x for x in (table.get("VpcId"), target) if x),
+                message=(f"{table_label(table, users)}: the route to {destination} is a blackhole: {former}, "
+                         f"so traffic to {destination} is dropped"),
+                evidence={"RouteTableId": table["RouteTableId"], "VpcId": table.get("VpcId"), "Route": route,
+                          "Subnets": users.get(table["RouteTableId"], [])},
+            )
 
 
 @dataclass(frozen=True)
@@ -196,15 +194,18 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
     for scope in ctx.index.regional_scopes():
         targets = Targets(scope)
         users: dict[str, list[str]] | None = None
-        for table in scope.items("ec2:RouteTables"):
-            if not owned(table, scope):
+        for target_id in sorted(scope.route_targets()):
+            if target_id in ("", "local"):
                 continue
-            vpc_id = table.get("VpcId", "")
-            for route in table.get("Routes") or []:
-                target_id = route_target(route)
-                if lowered(route.get("State")) == "blackhole" or target_id in ("", "local"):
+            problems: dict[str, tuple[str, Item | None] | None] = {}  # one verdict per (target, VPC)
+            for ref in scope.routes_to(target_id):
+                table, route = ref.table, ref.route
+                vpc_id = table.get("VpcId", "")
+                if route.get("State") == "blackhole" or not owned(table, scope):
                     continue
-                found = targets.problem(target_id, vpc_id)
+                if vpc_id not in problems:
+                    problems[vpc_id] = targets.problem(target_id, vpc_id)
+                found = problems[vpc_id]
                 if found is None:
                     continue
                 users = users if users is not None else subnets_by_table(scope)
