@@ -354,12 +354,34 @@ def test_the_environment_is_restored_even_when_the_body_fails(monkeypatch: pytes
     assert inside["AWS_CONFIG_FILE"] == os.devnull
 
 
-def test_auditor_demo_prints_the_table_and_the_summary() -> None:
+def test_auditor_demo_prints_the_findings_and_the_summaries() -> None:
     runner = CliRunner()
 
-    result = runner.invoke(cli, ["demo"])
+    result = runner.invoke(cli, ["demo", "--resources"])
 
     assert result.exit_code == 0, result.output
-    assert "ec2:ClientVpnEndpoints" in result.stdout
+    assert "HIGH     PCX001 peering-missing-route (1)" in result.stdout
+    assert "CRITICAL VPCES001 endpoint-service-open-principals (1)" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    assert "ec2:ClientVpnEndpoints" in result.stderr
     assert "collected 1 account(s), 2 region(s)" in result.stderr
     assert "0 error(s)" in result.stderr
+    assert "finding(s): 1 critical" in result.stderr
+
+
+def test_auditor_demo_json_findings_validate_against_the_schema() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    import auditor
+
+    schema = json.loads((Path(auditor.__file__).parent / "schemas" / "findings.schema.json").read_text())
+
+    result = CliRunner().invoke(cli, ["demo", "--format", "json"])
+
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema)
+    rule_ids = {f["rule_id"] for f in document["findings"]}
+    assert {"PCX001", "PCX003", "PCX008", "VPCE001", "VPCE005", "VPCES001", "VPCES003"} <= rule_ids
