@@ -188,6 +188,16 @@ class Scope:
             grouped[subnet.get("VpcId", "")].append(subnet)
         return grouped
 
+    @cached_property
+    def subnets_by_table(self) -> dict[str, list[str]]:
+        """Route table id -> ids of the subnets that really use it (explicitly or through the main table)."""
+        users: dict[str, list[str]] = defaultdict(list)
+        for subnet in self.items("ec2:Subnets"):
+            table = self.table_for_subnet(subnet)
+            if table is not None:
+                users[table["RouteTableId"]].append(subnet["SubnetId"])
+        return users
+
     def tables_in_use(self, vpc_id: str) -> dict[str, tuple[Item, list[Item]]]:
         """Route tables in use in a VPC (the main table, and each associated with a subnet), with their subnets."""
         cached = self._tables_in_use.get(vpc_id)

@@ -35,17 +35,6 @@ def owned(item: Item, scope: Scope) -> bool:
     return item.get("OwnerId", scope.account_id) == scope.account_id
 
 
-# TODO(index): subnets_by_table belongs in auditor/index.py (Scope), next to tables_in_use.
-def subnets_by_table(scope: Scope) -> dict[str, list[str]]:
-    """Route table id -> ids of the subnets that really use it (explicitly or through the main table)."""
-    users: dict[str, list[str]] = defaultdict(list)
-    for subnet in scope.items("ec2:Subnets"):
-        table = scope.table_for_subnet(subnet)
-        if table is not None:
-            users[table["RouteTableId"]].append(subnet["SubnetId"])
-    return users
-
-
 def table_label(table: Item, users: dict[str, list[str]]) -> str:
     """`rtb-... (vpc-..., main table, used by subnet-...)`: where a route sits and whom it affects."""
     main = any(a.get("Main") for a in table.get("Associations") or [])
@@ -73,10 +62,9 @@ def route_blackhole(ctx: RuleContext) -> Iterator[Failure]:
     (`--destination-ipv6-cidr-block` or `--destination-prefix-list-id` for those destinations).
     """
     for scope in ctx.index.regional_scopes():
-        users: dict[str, list[str]] | None = None
         for ref in scope.routes_in_state("blackhole"):
             table, route = ref.table, ref.route
-            users = users if users is not None else subnets_by_table(scope)
+            users = scope.subnets_by_table
             destination, target = route_destination(route), route_target(route)
             former = f"its former target {target} no longer exists" if target else "its target no longer exists"
             yield Failure(
@@ -193,7 +181,6 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         targets = Targets(scope)
-        users: dict[str, list[str]] | None = None
         for target_id in sorted(scope.route_targets()):
             if target_id in ("", "local"):
                 continue
@@ -208,7 +195,7 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
                 found = problems[vpc_id]
                 if found is None:
                     continue
-                users = users if users is not None else subnets_by_table(scope)
+                users = scope.subnets_by_table
                 why, target = found
                 destination = route_destination(route)
                 yield Failure(
