@@ -260,3 +260,25 @@ def test_rules_lists_every_rule_and_prints_one(capsys) -> None:
     assert "PCX003" in listing and "AUD001" in listing
     assert doc.startswith("PCX003 peering-dns-resolution-disabled (medium, AWS::EC2::VPCPeeringConnection)")
     assert "## Why it matters" in doc and "## Remediation" in doc
+
+
+def test_live_audit_collects_then_audits_and_can_keep_the_snapshot(tmp_path, capsys, moto_account) -> None:
+    from tests.conftest import seed_client
+
+    ec2 = seed_client("ec2")
+    app = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    shared = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=app, PeerVpcId=shared)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    kept = tmp_path / "live.json"
+
+    code, out, err = run(capsys, "audit", "--regions", "us-east-1", "--format", "json", "--select", "PCX001",
+                         "--save-snapshot", str(kept))
+
+    findings = json.loads(out)["findings"]
+    assert code == 1
+    assert {(f["resource_id"], f["severity"]) for f in findings} == {(pcx, "high")}
+    assert len(findings) == 2, "neither side has a route"
+    assert "API calls" in err
+    assert os.stat(kept).st_mode & 0o777 == 0o600
+    assert pcx in kept.read_text()
