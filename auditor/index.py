@@ -87,6 +87,15 @@ def within(inner: Network, outer: Network) -> bool:
     return version_i == version_o and first_o <= first_i and last_i <= last_o
 
 
+def _memoized(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], compute: Callable[..., Any],
+              args: tuple[Any, ...]) -> Any:
+    try:
+        return cache[key]
+    except KeyError:
+        value = cache[key] = compute(*args)
+        return value
+
+
 class RouteRef(NamedTuple):
     """A route, with the table it sits in (a tuple: hundreds of thousands are made per audit)."""
 
@@ -110,11 +119,7 @@ class Scope:
 
     def memo(self, key: tuple[Any, ...], compute: Callable[..., Any], *args: Any) -> Any:
         """`compute(*args)` for this scope, computed once per audit and shared by the rules that ask for it."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = compute(*args)
-            return value
+        return _memoized(self._memo, key, compute, args)
 
     def items(self, key: str) -> list[Item]:
         return self.data.get(key, [])
@@ -279,11 +284,7 @@ class Index:
 
     def memo(self, key: tuple[Any, ...], compute: Callable[..., Any], *args: Any) -> Any:
         """`compute(*args)`, computed once per audit and shared by every rule that asks under the same key."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            value = self._memo[key] = compute(*args)
-            return value
+        return _memoized(self._memo, key, compute, args)
 
     @property
     def account_ids(self) -> list[str]:
