@@ -109,6 +109,9 @@ def cli_env(endpoint_url: str, config_dir: Path) -> dict[str, str]:
         AWS_CONFIG_FILE=str(config_dir / "config"),
         AWS_SHARED_CREDENTIALS_FILE=str(config_dir / "credentials"),
         AWS_EC2_METADATA_DISABLED="true",
+        # moto's server answers what it does not implement with HTTP 500, which botocore retries;
+        # two attempts keep the retry path exercised without waiting out the default eight.
+        AWS_MAX_ATTEMPTS="2",
         NO_PROXY=LOOPBACK,
         no_proxy=LOOPBACK,
     )
