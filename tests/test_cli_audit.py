@@ -268,7 +268,8 @@ def test_live_audit_collects_then_audits_and_can_keep_the_snapshot(tmp_path, cap
     ec2 = seed_client("ec2")
     app = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     shared = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    pcx = ec2.create_vpc_peering_connection(VpcId=app, PeerVpcId=shared)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=app, PeerVpcId=shared)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
     ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
     kept = tmp_path / "live.json"
 
