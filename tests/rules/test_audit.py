@@ -21,6 +21,8 @@ def _builder_with_peering(dns_off: bool = True) -> SnapshotBuilder:
                  id="fail_denied_key"),
     pytest.param([("ec2:VpcDnsAttributes", "Throttling", "vpc-0123456789abcdef0")], ["ec2:VpcDnsAttributes"],
                  id="fail_partial_key"),
+    pytest.param([("ec2:TransitGatewayRoutes", "Truncated", "tgw-rtb-0123456789abcdef0")], [],
+                 id="pass_truncated_route_table_is_tgw009s"),
 ])
 def test_aud001_resource_type_not_collected(errors: list, expected: list[str]) -> None:
     builder = _builder_with_peering()
