@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps
+from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, span
 
 SIDES = (("RequesterVpcInfo", "requester"), ("AccepterVpcInfo", "accepter"))
 PEERINGS = "ec2:VpcPeeringConnections"
@@ -147,13 +147,16 @@ def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
         if ref.route.get("State", "active") != "blackhole":
             by_table[ref.table["RouteTableId"]].append(ref)
     peer_networks = peer.networks
+    exact = {span(p): p for p in peer_networks}  # the usual route: exactly one of the peer's CIDRs
     tables = []
     for table_id, (table, subnets) in sorted(scope.tables_in_use(side.vpc_id).items()):
         reaching: list[RouteRef] = []
         routed: list[Network] = []
         for ref in by_table.get(table_id, ()):
             destinations = scope.destination_networks(ref.route)
-            reached = [p for p in peer_networks if any(overlaps(p, d) for d in destinations)]
+            match = exact.get(span(destinations[0])) if len(destinations) == 1 else None
+            reached = [match] if match is not None else [
+                p for p in peer_networks if any(overlaps(p, d) for d in destinations)]
             if reached:
                 reaching.append(ref)
                 routed += [p for p in reached if p not in routed]

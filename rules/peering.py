@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
-from auditor.index import Network, RouteRef, overlaps, route_destination, within
+from auditor.index import Network, RouteRef, overlaps, route_destination, span, within
 from auditor.peerings import PEERINGS, Peering, Side, TableRouting, peerings, routes_from, routing
 
 ROUTING_NEEDS = (PEERINGS, "ec2:RouteTables", "ec2:Subnets", "ec2:Vpcs")
@@ -229,8 +229,10 @@ def peering_route_too_broad(ctx: RuleContext) -> Iterator[Failure]:
         for side, peer in peering.pairs():
             if side.scope is None:
                 continue
+            exact = {span(n) for n in peer.networks}  # the usual route: exactly one of the peer's CIDRs
             for ref in routes_from(peering, side):
-                broad = [d for d in side.scope.destination_networks(ref.route) if _too_broad(d, peer.networks)]
+                broad = [d for d in side.scope.destination_networks(ref.route)
+                         if span(d) not in exact and _too_broad(d, peer.networks)]
                 if broad:
                     yield _route_failure(peering, side, peer, ref, (
                         f"route table {ref.table_id} in {side.vpc_id} sends {_destination(ref, broad)} to peering "
@@ -259,10 +261,11 @@ def peering_route_dead_destination(ctx: RuleContext) -> Iterator[Failure]:
         for side, peer in peering.pairs():
             if side.scope is None:
                 continue
+            exact = {span(n) for n in peer.networks}  # the usual route: exactly one of the peer's CIDRs
             for ref in routes_from(peering, side):
                 destinations = side.scope.destination_networks(ref.route)
-                if not destinations or any(d.prefixlen == 0 or any(overlaps(d, p) for p in peer.networks)
-                                           for d in destinations):
+                if not destinations or any(span(d) in exact or d.prefixlen == 0
+                                           or any(overlaps(d, p) for p in peer.networks) for d in destinations):
                     continue  # unresolved prefix list; a default route is PCX004's
                 yield _route_failure(peering, side, peer, ref, (
                     f"route table {ref.table_id} in {side.vpc_id} sends {route_destination(ref.route)} to peering "
