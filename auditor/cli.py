@@ -11,6 +11,7 @@ import click
 
 from auditor import __version__
 from auditor.errors import UserError
+from auditor.reports import RENDERERS
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -109,7 +110,7 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
 @config_option
 @click.option("--snapshot", metavar="FILE", help="Audit this snapshot offline instead of collecting live.")
 @aws_options
-@click.option("--format", "format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+@click.option("--format", "format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", "-o", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
 @click.option("--select", multiple=True, callback=split_list, metavar="IDS", help="Only these rules (ids or names).")
@@ -206,7 +207,7 @@ def permissions() -> None:
 
 
 @cli.command()
-@click.option("--format", "format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
 @click.option("--resources", is_flag=True, help="Also list the resources collected per snapshot key (stderr).")
 def demo(format: str, resources: bool) -> None:  # noqa: A002
     """Collect and audit the embedded simulated account (moto, plus simulated API responses). Exits 0."""

@@ -11,9 +11,10 @@ from typing import Any
 
 from auditor.engine import SEVERITIES, Suppression, resolve_rule
 from auditor.errors import UserError
+from auditor.reports import RENDERERS
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-FORMATS = ("table", "json")
+FORMATS = tuple(sorted(RENDERERS))
 
 # Keys that give command-line flags their defaults: key -> (type check, description of the type).
 FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
