@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from auditor.cidrs import CidrIndex
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Index, Item, Network, Scope, network
 
-from .client_vpn import CidrIndex
 from .routes import ATTACHMENT_GONE, listed, lowered
 
 CONNECTIONS = "directconnect:connections"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from auditor.cidrs import CidrIndex
 from auditor.index import network
-from auditor.rules.client_vpn import CidrIndex
 from tests.factories import ACCOUNT, OTHER_ACCOUNT, SnapshotBuilder, run_rule
 from tests.rules.hybrid_factories_cvpn_dx import (
     dx_association,
