@@ -9,8 +9,7 @@ from typing import Any
 from auditor.cidrs import CidrIndex
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Network, Scope, network
-
-from .routes import listed, lowered
+from auditor.items import listed, lowered
 
 RESOURCE_TYPE = "AWS::EC2::ClientVpnEndpoint"
 ENDPOINTS = "ec2:ClientVpnEndpoints"

@@ -10,8 +10,7 @@ from typing import Any, NamedTuple
 from auditor.cidrs import CidrIndex
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Index, Item, Network, Scope, network
-
-from .routes import ATTACHMENT_GONE, listed, lowered
+from auditor.items import ATTACHMENT_GONE, listed, lowered
 
 CONNECTIONS = "directconnect:connections"
 INTERFACES = "directconnect:virtualInterfaces"

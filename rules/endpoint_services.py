@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Scope
-
-from .routes import listed, lowered
+from auditor.items import listed, lowered
 
 SERVICE_GONE = frozenset({"deleted", "deleting", "failed"})
 ACCEPTED_CONNECTION = frozenset({"available", "pending"})  # pending: accepted, interfaces being provisioned

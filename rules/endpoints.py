@@ -9,9 +9,8 @@ from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Scope
+from auditor.items import ENDPOINT_GONE, listed, lowered
 from auditor.policy import PolicyError, open_statements
-
-from .routes import ENDPOINT_GONE, listed, lowered
 
 POLICY_TYPES = ("Gateway", "Interface")  # Gateway Load Balancer endpoints take no policy
 PARTNER_SERVICE_PREFIX = "com.amazonaws.vpce."  # PrivateLink services of other accounts: no private DNS, no policy

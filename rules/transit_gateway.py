@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Index, Item, Network, Scope, network, span
+from auditor.items import ATTACHMENT_GONE, GATEWAY_GONE, listed, lowered, owned
 
-from .routes import ATTACHMENT_GONE, GATEWAY_GONE, listed, lowered, owned
 from .vpn import serving_tables, table_labels, tables_routing_to
 
 GATEWAYS = "ec2:TransitGateways"

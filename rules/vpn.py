@@ -11,8 +11,9 @@ from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Scope
+from auditor.items import listed, lowered, owned
 
-from .routes import listed, lowered, owned, table_label
+from .routes import table_label
 
 VPN_GATEWAYS = "ec2:VpnGateways"
 CUSTOMER_GATEWAYS = "ec2:CustomerGateways"
