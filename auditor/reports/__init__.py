@@ -76,4 +76,25 @@ def _render_table(report: Report) -> str:
     return render(report)
 
 
-RENDERERS: dict[str, Callable[[Report], str]] = {"table": _render_table, "json": _render_json}
+def _lazy(module: str, function: str = "render") -> Callable[[Report], str]:
+    """A renderer that imports its module on first use, so `--help` and the table stay fast."""
+
+    def render(report: Report) -> str:
+        import importlib
+
+        renderer: Callable[[Report], str] = getattr(importlib.import_module(f"auditor.reports.{module}"), function)
+        return renderer(report)
+
+    return render
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "table": _render_table,
+    "json": _render_json,
+    "jsonl": _lazy("records", "render_jsonl"),
+    "csv": _lazy("records", "render_csv"),
+    "markdown": _lazy("markdown"),
+    "sarif": _lazy("sarif"),
+    "ocsf": _lazy("ocsf"),
+    "asff": _lazy("asff"),
+}

@@ -38,6 +38,6 @@ def render(report: Report) -> str:
 def _footer(report: Report) -> str:
     lines = []
     if report.suppressed:
-        lines.append(f"{len(report.suppressed)} suppressed finding(s) not shown (they are in --format json).")
+        lines.append(f"{len(report.suppressed)} suppressed finding(s) not shown (the other formats keep them, marked).")
     lines.append("Run `auditor rules ID` for why a rule matters and how to fix it.")
     return "\n".join(lines) + "\n"
