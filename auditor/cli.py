@@ -11,6 +11,7 @@ import click
 
 from auditor import __version__
 from auditor.errors import UserError
+from auditor.merge import merge_command
 from auditor.reports import RENDERERS
 
 EXIT_FINDINGS = 1
@@ -119,14 +120,18 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
               default="low", show_default=True, help="Exit 1 when an unsuppressed finding is at or above this.")
 @click.option("--exit-zero", "exit_zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @click.option("--save-snapshot", "save_snapshot", metavar="FILE", help="Live audits: also keep the snapshot.")
+@click.option("--history", metavar="FILE", help="Record this run in a history file (SQLite, mode 0600).")
+@click.option("--only-new", "only_new", is_flag=True,
+              help="Report (and count for the exit code) only findings the previous run did not have. Needs --history.")
 def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
           format: str, output: str | None, select: list[str] | None, ignore: list[str] | None,  # noqa: A002
-          fail_on: str, exit_zero: bool, save_snapshot: str | None) -> None:
+          fail_on: str, exit_zero: bool, save_snapshot: str | None, history: str | None, only_new: bool) -> None:
     """Audit a snapshot (or the live account) and report findings.
 
     Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or error.
     """
     import datetime as dt
+    from dataclasses import replace
 
     from auditor import snapshot as snapshots
     from auditor.engine import at_or_above, run_audit
@@ -137,6 +142,10 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     for target in (output, save_snapshot):
         if target:
             snapshots.check_writable(Path(target))
+    if only_new and not history:
+        raise UserError("--only-new needs --history FILE: new means not in the previous run recorded there")
+    if history:
+        _open_history(history, create=True).close()  # a bad history file fails now, before any collection
     if snapshot:
         document = snapshots.load(Path(snapshot))
     else:
@@ -146,7 +155,12 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     now = dt.datetime.now(dt.UTC)
     result = run_audit(Index(document), now=now, rules=rules, rule_options=config.rule_options,
                        trusted_accounts=config.trusted_accounts, suppressions=config.suppressions)
-    report = Report(result, document, snapshots.utc_timestamp(now))
+    generated_at = snapshots.utc_timestamp(now)
+    recorded = _record_history(history, result, document, rules, generated_at) if history else None
+    if recorded is not None and only_new:
+        result = replace(result, findings=tuple(f for f in result.findings
+                                                if recorded.statuses[f.id] in ("new", "reopened")))
+    report = Report(result, document, generated_at)
     text = RENDERERS[format](report)
     if output:
         snapshots.write_private(Path(output), text)
@@ -156,8 +170,27 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
         click.echo(f"auditor: warning: suppression of {expired.rule} for {expired.resource!r} expired on "
                    f"{expired.expires} and no longer applies ({expired.reason})", err=True)
     click.echo(report.stderr_summary(), err=True)
+    if recorded is not None:
+        counts = ", ".join(f"{number} {status}" for status, number in recorded.counts().items())
+        click.echo(f"history: run {recorded.run_id} recorded in {history}: {counts}", err=True)
     if at_or_above(result.findings, fail_on) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
+
+
+def _open_history(path: str, *, create: bool = False) -> Any:
+    from auditor.history import History
+
+    return History.open(Path(path), create=create)
+
+
+def _record_history(path: str, result: Any, document: dict[str, Any], rules: list[Any], generated_at: str) -> Any:
+    from auditor.history import Coverage
+    from auditor.reports import Report
+
+    summary = Report(result, document, generated_at).snapshot_summary()
+    with _open_history(path, create=True) as store:
+        return store.record(generated_at=generated_at, snapshot=summary, findings=result.findings,
+                            coverage=Coverage.of(document, rules))
 
 
 def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int) -> dict[str, Any]:
@@ -214,6 +247,120 @@ def demo(format: str, resources: bool) -> None:  # noqa: A002
     from auditor.demo import run_demo
 
     run_demo(format, resources)
+
+
+def _load_history_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    """Eager, like --config of `audit`, but only the `history` key applies to `history` and `diff`."""
+    from auditor.config import Config, load
+
+    config = load(Path(value)) if value else Config()
+    if "history" in config.flag_defaults:
+        ctx.default_map = {**(ctx.default_map or {}), "history": config.flag_defaults["history"]}
+    return config
+
+
+def history_options(command: Any) -> Any:
+    command = click.option("--format", "format", type=click.Choice(["table", "json"]), default="table",
+                           show_default=True)(command)
+    command = click.option("--history", metavar="FILE", help="The history file (config key: history).")(command)
+    return click.option("--config", "config", metavar="FILE", is_eager=True, callback=_load_history_config,
+                        envvar="AUDITOR_CONFIG", help="TOML config; only its `history` key is used here.")(command)
+
+
+def _history_path(history: str | None) -> str:
+    if not history:
+        raise UserError("no history file: give --history FILE (or set `history` in the --config file)")
+    return history
+
+
+def _brief(items: list[str], shown: int = 2) -> str:
+    more = f" +{len(items) - shown}" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more or "-"
+
+
+@cli.command(name="history")
+@history_options
+def history_command(config: Any, history: str | None, format: str) -> None:  # noqa: A002
+    """List the runs recorded in a history file, oldest first."""
+    import json
+
+    from tabulate import tabulate
+
+    with _open_history(_history_path(history)) as store:
+        runs = store.runs()
+    if format == "json":
+        sys.stdout.write(json.dumps({"history": str(store.path), "runs": [run.as_dict() for run in runs]},
+                                    indent=2) + "\n")
+        return
+    rows = [[run.id, run.generated_at, _brief(run.accounts), _brief(run.regions), run.findings,
+             run.counts.get("new", 0), run.counts.get("resolved", 0), run.counts.get("unknown", 0)] for run in runs]
+    click.echo(tabulate(rows, headers=["run", "when", "accounts", "regions", "findings", "new", "resolved",
+                                       "unknown"], tablefmt="simple") if rows else "No runs recorded.")
+
+
+@cli.command()
+@history_options
+@click.option("--findings", "findings", nargs=2, metavar="BEFORE.json AFTER.json",
+              help="Compare two findings documents (`auditor audit --format json`) instead of two runs.")
+@click.argument("runs", nargs=-1, type=int, metavar="[RUN_A RUN_B]")
+def diff(config: Any, history: str | None, format: str,  # noqa: A002
+         findings: tuple[str, str] | None, runs: tuple[int, ...]) -> None:
+    """Compare two runs (default: the last two) or two findings files: new, resolved and still-open findings.
+
+    Exit code 0 (a diff is a report); 2 on bad input.
+    """
+    import json
+
+    from auditor.history import diff_documents
+
+    if len(runs) not in (0, 2):
+        raise UserError("diff takes two run ids (RUN_A RUN_B), or none for the last two runs")
+    if findings:
+        if runs:
+            raise UserError("diff compares either two runs or two --findings files, not both")
+        before, after = (_read_findings(name) for name in findings)
+        changes = diff_documents(before, after, *findings)
+    else:
+        with _open_history(_history_path(history)) as store:
+            changes = store.diff(*runs) if runs else store.diff()
+    if format == "json":
+        sys.stdout.write(json.dumps(changes.document(), indent=2) + "\n")
+    else:
+        sys.stdout.write(_diff_table(changes.document()))
+
+
+def _read_findings(name: str) -> Any:
+    import json
+
+    try:
+        return json.loads(Path(name).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"cannot read findings {name}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserError(f"{name} is not a findings JSON document (from `auditor audit --format json`): "
+                        "not valid JSON") from None
+
+
+def _diff_table(document: dict[str, Any]) -> str:
+    from tabulate import tabulate
+
+    def label(side: dict[str, Any]) -> str:
+        return f"run {side['run']}" if "run" in side else side["file"]
+
+    counts = ", ".join(f"{number} {name}" for name, number in document["summary"].items())
+    blocks = [f"{label(document['before'])} ({document['before']['generated_at']}) -> "
+              f"{label(document['after'])} ({document['after']['generated_at']}): {counts}"]
+    for name in ("new", "resolved", "open", "unknown"):
+        if document[name]:
+            rows = [[r["severity"], r["rule_id"], f"{r['account_id']} {r['region']}", r["resource_id"],
+                     r["message"] or r["title"]] for r in document[name]]
+            table = tabulate(rows, headers=["severity", "rule", "account region", "resource", "problem"],
+                             tablefmt="simple", maxcolwidths=[None, None, 22, 24, 34])
+            blocks.append(f"{name.upper()} ({len(rows)})\n{table}")
+    return "\n\n".join(blocks) + "\n"
+
+
+cli.add_command(merge_command)
 
 
 def main(argv: list[str] | None = None) -> None:

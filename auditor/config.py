@@ -26,6 +26,7 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "select": (list, "a list of rule ids or names"),
     "ignore": (list, "a list of rule ids or names"),
     "exit_zero": (bool, "true or false"),
+    "history": (str, "the path of a history file (SQLite)"),
 }
 OTHER_KEYS = ("trusted_accounts", "rules", "suppressions")
 SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
