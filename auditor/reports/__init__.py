@@ -97,4 +97,5 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "sarif": _lazy("sarif"),
     "ocsf": _lazy("ocsf"),
     "asff": _lazy("asff"),
+    "html": _lazy("html"),
 }
