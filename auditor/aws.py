@@ -15,6 +15,9 @@ from auditor import __version__
 from auditor.errors import ReadOnlyViolation, UserError
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
+# Operations that are not reads but change nothing, allowed by (service, operation) and nothing wider:
+# AssumeRole only hands out temporary credentials for the member accounts' read-only role.
+ALLOWED_NON_READS = frozenset({("sts", "AssumeRole")})
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 DEFAULT_HOME_REGION = "us-east-1"
 ENABLED_OPT_IN_STATUSES = {"opt-in-not-required", "opted-in"}
@@ -33,6 +36,11 @@ def is_read_only(operation_name: str) -> bool:
     return operation_name.startswith(READ_ONLY_PREFIXES)
 
 
+def is_allowed(service_name: str, operation_name: str) -> bool:
+    """What the guard lets through: every read, and the few named non-mutating calls on their own service."""
+    return is_read_only(operation_name) or (service_name, operation_name) in ALLOWED_NON_READS
+
+
 class CallCounter:
     """Counts the API calls that passed the guard (one per request, pages included)."""
 
@@ -49,6 +57,8 @@ class CallCounter:
 class ReadOnlyGuard:
     """Refuses every operation that is not a read, before its request is even built; counts the reads.
 
+    The one exception is sts:AssumeRole (ALLOWED_NON_READS), which reaching member accounts needs.
+
     It listens on `before-parameter-build`, which every API call emits before `before-call`:
     handlers that answer a call in process (botocore's Stubber, the demo's simulated responses)
     sit on `before-call`, so none of them can let a write slip past the guard.
@@ -57,10 +67,11 @@ class ReadOnlyGuard:
     counter: CallCounter = field(default_factory=CallCounter)
 
     def __call__(self, model: Any, **_: Any) -> None:
-        if not is_read_only(model.name):
+        service_name = model.service_model.service_name
+        if not is_allowed(service_name, model.name):
             raise ReadOnlyViolation(
-                f"refused {model.service_model.service_name}:{model.name}: "
-                "the auditor only reads (Describe*, List*, Get*, Search*)"
+                f"refused {service_name}:{model.name}: "
+                "the auditor only reads (Describe*, List*, Get*, Search*; and sts:AssumeRole)"
             )
         self.counter.increment()
 
@@ -147,17 +158,9 @@ def caller_identity(clients: Clients, region: str) -> Identity:
     return Identity(account_id=response["Account"], partition=arn.split(":")[1])
 
 
-def enabled_regions(clients: Clients, region: str) -> tuple[list[str], list[str]]:
-    """(regions enabled for the account, every region the partition has)."""
-    try:
-        response = clients.get("ec2", region).describe_regions(AllRegions=True)
-    except botocore.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in CREDENTIAL_ERROR_CODES:
-            raise UserError(f"AWS credentials rejected ({code}): refresh or renew them") from None
-        raise UserError(f"cannot list the account's regions (DescribeRegions): {code}") from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise UserError(f"cannot list the account's regions (DescribeRegions): {error}") from None
+def describe_regions(clients: Clients, region: str) -> tuple[list[str], list[str]]:
+    """(regions enabled for the account, every region the partition has); a failed call raises botocore's error."""
+    response = clients.get("ec2", region).describe_regions(AllRegions=True)
     everything = sorted(item["RegionName"] for item in response["Regions"])
     enabled = sorted(
         item["RegionName"]
@@ -167,13 +170,32 @@ def enabled_regions(clients: Clients, region: str) -> tuple[list[str], list[str]
     return enabled, everything
 
 
-def choose_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> list[str]:
-    """The regions to collect: all enabled ones, or the requested ones if each exists and is enabled."""
+def enabled_regions(clients: Clients, region: str) -> tuple[list[str], list[str]]:
+    """describe_regions for the caller's account, where a failure is one UserError line."""
+    try:
+        return describe_regions(clients, region)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in CREDENTIAL_ERROR_CODES:
+            raise UserError(f"AWS credentials rejected ({code}): refresh or renew them") from None
+        raise UserError(f"cannot list the account's regions (DescribeRegions): {code}") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise UserError(f"cannot list the account's regions (DescribeRegions): {error}") from None
+
+
+def split_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> tuple[list[str], list[str]]:
+    """(regions to collect, requested regions not enabled for this account); an unknown region is a UserError."""
     if not requested:
-        return enabled
+        return enabled, []
     for name in requested:
         if not REGION_PATTERN.match(name) or name not in known:
             raise UserError(f"unknown region {name!r} (not in DescribeRegions for this account)")
-        if name not in enabled:
-            raise UserError(f"region {name!r} is not enabled for this account (opt-in required)")
-    return sorted(set(requested))
+    return sorted(set(requested) & set(enabled)), sorted(set(requested) - set(enabled))
+
+
+def choose_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> list[str]:
+    """The regions to collect: all enabled ones, or the requested ones if each exists and is enabled."""
+    chosen, not_enabled = split_regions(requested, enabled, known)
+    if not_enabled:
+        raise UserError(f"region {not_enabled[0]!r} is not enabled for this account (opt-in required)")
+    return chosen

@@ -35,6 +35,25 @@ def aws_options(command: Any) -> Any:
     return command
 
 
+def account_options(command: Any) -> Any:
+    """Many accounts: the role to assume in each, and which accounts (without --role-name: the caller's)."""
+    command = click.option(
+        "--role-session-name", "role_session_name", metavar="NAME",
+        help="The AssumeRole session name (CloudTrail shows it); default aws-network-auditor.")(command)
+    command = click.option("--external-id", "external_id", metavar="ID",
+                           help="The external id the role's trust policy requires.")(command)
+    command = click.option(
+        "--org", "org", is_flag=True,
+        help="Read every active account of the organization (ListAccounts: run from the management account "
+             "or a delegated administrator); they are trusted by the audit.")(command)
+    command = click.option("--accounts", "accounts", multiple=True, callback=split_list, metavar="ID,ID",
+                           help="Read these accounts (12-digit ids) through --role-name.")(command)
+    command = click.option(
+        "--role-name", "role_name", metavar="NAME",
+        help="Assume this role in each account of --accounts or --org (default: read the caller's account).")(command)
+    return command
+
+
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
     """Eager: read the config first and make its keys the defaults of the other flags (flags win)."""
     from auditor.config import Config, load
@@ -76,26 +95,41 @@ def cli() -> None:
 @cli.command()
 @config_option
 @aws_options
+@account_options
 @click.option("--output", "-o", default="snapshot.json", show_default=True, metavar="FILE",
               help="Where to write the snapshot ('-' for stdout). Written atomically, mode 0600.")
-def collect(config: Any, profile: str | None, regions: list[str] | None, max_workers: int, output: str) -> None:
-    """Read the account's network into a snapshot (JSON)."""
+@click.option("--shard-dir", "shard_dir", metavar="DIR",
+              help="Instead of --output: one snapshot per account, DIR/<account id>.json (mode 0600, atomically); "
+                   "`auditor merge` joins them.")
+@click.pass_context
+def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[str] | None, max_workers: int,
+            role_name: str | None, accounts: list[str] | None, org: bool, external_id: str | None,
+            role_session_name: str | None, output: str, shard_dir: str | None) -> None:
+    """Read the account's network (or many accounts', through a role) into a snapshot (JSON)."""
     from auditor import aws, snapshot
+    from auditor.accounts import account_request
     from auditor.collect import collect as run_collection
 
-    target = None if output == "-" else Path(output)
+    request = account_request(role_name, accounts, org, external_id, role_session_name)
+    target = None if output == "-" or shard_dir else Path(output)
+    if shard_dir and ctx.get_parameter_source("output") is not click.core.ParameterSource.DEFAULT:
+        raise UserError("give --output FILE or --shard-dir DIR, not both")
+    shards = snapshot.ShardWriter(Path(shard_dir)) if shard_dir else None
     if target is not None:
         snapshot.check_writable(target)
     session = aws.open_session(profile)
     progress = Progress()
-    collected = run_collection(session, regions, max_workers=max_workers, progress=progress)
+    collected = run_collection(session, regions, max_workers=max_workers, progress=progress, accounts=request,
+                               on_shard=shards)
     progress.finish()
-    text = snapshot.dumps(collected.document)
-    if target is None:
-        sys.stdout.write(text)
+    if shards is not None:
+        destination = f"{len(shards.written)} shard(s) in {shard_dir}"
+    elif target is None:
+        sys.stdout.write(snapshot.dumps(collected.document))
+        destination = "stdout"
     else:
-        snapshot.write_private(target, text)
-    destination = "stdout" if target is None else str(target)
+        snapshot.write_private(target, snapshot.dumps(collected.document))
+        destination = str(target)
     click.echo(f"{collected.summary()} -> {destination}", err=True)
 
 
@@ -111,6 +145,7 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
 @config_option
 @click.option("--snapshot", metavar="FILE", help="Audit this snapshot offline instead of collecting live.")
 @aws_options
+@account_options
 @click.option("--format", "format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", "-o", metavar="FILE", help="Write the report here (atomically) instead of stdout.")
@@ -124,7 +159,9 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
 @click.option("--only-new", "only_new", is_flag=True,
               help="Report (and count for the exit code) only findings the previous run did not have. Needs --history.")
 def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
-          format: str, output: str | None, select: list[str] | None, ignore: list[str] | None,  # noqa: A002
+          role_name: str | None, accounts: list[str] | None, org: bool, external_id: str | None,
+          role_session_name: str | None, format: str, output: str | None,  # noqa: A002
+          select: list[str] | None, ignore: list[str] | None,
           fail_on: str, exit_zero: bool, save_snapshot: str | None, history: str | None, only_new: bool) -> None:
     """Audit a snapshot (or the live account) and report findings.
 
@@ -134,11 +171,15 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     from dataclasses import replace
 
     from auditor import snapshot as snapshots
+    from auditor.accounts import account_request
     from auditor.engine import at_or_above, run_audit
     from auditor.index import Index
     from auditor.reports import RENDERERS, Report
 
     rules = _rule_selection(select, ignore)
+    request = account_request(role_name, accounts, org, external_id, role_session_name)
+    if snapshot and request:
+        raise UserError("--role-name reads live accounts: it does not apply to --snapshot FILE")
     for target in (output, save_snapshot):
         if target:
             snapshots.check_writable(Path(target))
@@ -149,7 +190,7 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     if snapshot:
         document = snapshots.load(Path(snapshot))
     else:
-        document = _collect_live(profile, regions, max_workers)
+        document = _collect_live(profile, regions, max_workers, request)
         if save_snapshot:
             snapshots.write_private(Path(save_snapshot), snapshots.dumps(document))
     now = dt.datetime.now(dt.UTC)
@@ -193,12 +234,13 @@ def _record_history(path: str, result: Any, document: dict[str, Any], rules: lis
                             coverage=Coverage.of(document, rules))
 
 
-def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int) -> dict[str, Any]:
+def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int, request: Any) -> dict[str, Any]:
     from auditor import aws
     from auditor.collect import collect as run_collection
 
     progress = Progress()
-    collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers, progress=progress)
+    collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers, progress=progress,
+                               accounts=request)
     progress.finish()
     click.echo(collected.summary(), err=True)
     return collected.document
@@ -232,11 +274,22 @@ def rules(rule: str | None, markdown: bool) -> None:
 
 
 @cli.command()
-def permissions() -> None:
-    """Print the least-privilege IAM policy the collectors need."""
-    from auditor.permissions import policy_json
+@click.option("--role-name", "role_name", metavar="NAME",
+              help="Instead: the caller's policy for `--role-name NAME`, to assume that role in each account.")
+@click.option("--org", "org", is_flag=True, help="With --role-name: add organizations:ListAccounts (for --org).")
+def permissions(role_name: str | None, org: bool) -> None:
+    """Print the least-privilege IAM policy the collectors need (the member accounts' role, with --role-name).
 
-    sys.stdout.write(policy_json())
+    With --role-name NAME: the policy of the caller, which only assumes NAME (and lists accounts for --org).
+    """
+    from auditor.accounts import ROLE_NAME
+    from auditor.permissions import caller_policy_json, policy_json
+
+    if org and not role_name:
+        raise UserError("--org needs --role-name NAME: the role the caller assumes in each account")
+    if role_name and not ROLE_NAME.match(role_name):
+        raise UserError(f"--role-name {role_name!r} is not an IAM role name (letters, digits and +=,.@_-)")
+    sys.stdout.write(caller_policy_json(role_name, org) if role_name else policy_json())
 
 
 @cli.command()

@@ -275,7 +275,8 @@ def _run_audit(
     suppressions: Iterable[Suppression],
 ) -> AuditResult:
     selected = sorted(rules if rules is not None else load_rules().values(), key=lambda r: r.id)
-    trusted = frozenset(trusted_accounts) | frozenset(index.account_ids)
+    # Trusted: the configured accounts, every account collected, and those the snapshot names (the organization).
+    trusted = frozenset(trusted_accounts) | frozenset(index.account_ids) | frozenset(index.trusted_accounts)
     findings: dict[str, Finding] = {}
     for rule_ in selected:
         options = {**rule_.options, **(rule_options or {}).get(rule_.id, {})}

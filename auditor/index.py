@@ -292,6 +292,11 @@ class Index:
     def account_ids(self) -> list[str]:
         return sorted(self._partitions)
 
+    @property
+    def trusted_accounts(self) -> list[str]:
+        """Accounts the snapshot says to trust: with `collect --org`, every account of the organization."""
+        return list(self.document.get("trusted_accounts", []))
+
     def partition(self, account_id: str) -> str:
         return self._partitions.get(account_id, "aws")
 

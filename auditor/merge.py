@@ -25,7 +25,8 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
     "global" region is read by every shard of an account, so it may repeat when its data is identical.
     Errors are kept as recorded, attached to their account and region whichever shard holds that region's
     data; exact duplicates (those of a repeated "global") are kept once. collected_at is the earliest shard's;
-    `shards` keeps each shard's collected_at, tool_version and accounts. Only schema 1's fields are merged.
+    `shards` keeps each shard's collected_at, tool_version and accounts. Only schema 1's fields are merged,
+    and `trusted_accounts` (the organization's accounts, recorded by `collect --org`): the union of the shards'.
     The result shares region data with the shards rather than copying it.
     """
     if not documents:
@@ -53,7 +54,7 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
                     raise UserError(f"cannot merge: account {account_id} region {region} is in both {first} "
                                     f"and {name}{differing}")
     collected = [(name, _collected_at(name, document)) for name, document in documents]
-    return {
+    merged_document = {
         "schema_version": snapshot.SCHEMA_VERSION,
         "tool_version": __version__,
         "collected_at": snapshot.utc_timestamp(min(moment for _, moment in collected)),
@@ -63,6 +64,10 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
                           for record in _shard_records(name, document, moment)),
                          key=lambda record: (str(record.get("collected_at")), _canonical(record))),
     }
+    if any("trusted_accounts" in document for _, document in documents):
+        merged_document["trusted_accounts"] = sorted({account for _, document in documents
+                                                      for account in document.get("trusted_accounts", [])})
+    return merged_document
 
 
 def _collected_at(name: str, document: dict[str, Any]) -> dt.datetime:

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,9 +16,11 @@ from auditor import __version__
 from auditor.errors import UserError
 
 if TYPE_CHECKING:
+    from auditor.collect.context import CollectionError
     from auditor.collect.runner import AccountCollection
 
 SCHEMA_VERSION = 1
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def utc_timestamp(moment: dt.datetime) -> str:
@@ -37,24 +40,33 @@ def _json_default(value: Any) -> Any:
 
 
 def build(collections: Iterable[AccountCollection], collected_at: dt.datetime,
-          partitions: dict[str, str] | None = None) -> dict[str, Any]:
-    """The snapshot document for one or more accounts' collections."""
+          partitions: dict[str, str] | None = None, *, errors: Iterable[CollectionError] = (),
+          trusted_accounts: Iterable[str] | None = None) -> dict[str, Any]:
+    """The snapshot document for one or more accounts' collections.
+
+    `errors`: failures outside any collection (an account whose role could not be assumed is in `errors`
+    only, never in `accounts`). `trusted_accounts` (with --org: the organization's accounts) is recorded so
+    that the audit trusts them; the key is left out when None.
+    """
     accounts: dict[str, Any] = {}
-    errors: list[dict[str, str]] = []
+    records: list[dict[str, str]] = [error.as_dict() for error in errors]
     for collection in collections:
         section: dict[str, Any] = {"regions": collection.regions}
         if partitions and collection.account_id in partitions:
             section["partition"] = partitions[collection.account_id]
         accounts[collection.account_id] = section
-        errors.extend(error.as_dict() for error in collection.errors)
-    errors.sort(key=lambda e: (e["account_id"], e["region"], e["key"], e.get("resource_id", ""), e["operation"]))
-    return {
+        records.extend(error.as_dict() for error in collection.errors)
+    records.sort(key=lambda e: (e["account_id"], e["region"], e["key"], e.get("resource_id", ""), e["operation"]))
+    document = {
         "schema_version": SCHEMA_VERSION,
         "tool_version": __version__,
         "collected_at": utc_timestamp(collected_at),
         "accounts": accounts,
-        "errors": errors,
+        "errors": records,
     }
+    if trusted_accounts is not None:
+        document["trusted_accounts"] = sorted(set(trusted_accounts))
+    return document
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -98,6 +110,24 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
+class ShardWriter:
+    """Writes each account's snapshot as soon as it is collected: DIR/<account id>.json, mode 0600, atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        try:
+            directory.mkdir(mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"cannot create the shard directory {directory}: {error.strerror}") from None
+        check_writable(directory / "000000000000.json")
+        self.directory = directory
+        self.written: list[Path] = []
+
+    def __call__(self, account_id: str, document: dict[str, Any]) -> None:
+        path = self.directory / f"{account_id}.json"
+        write_private(path, dumps(document))
+        self.written.append(path)
+
+
 def load(path: Path) -> dict[str, Any]:
     """Read and check a snapshot; any problem is one UserError line naming the file and the fault."""
     try:
@@ -137,3 +167,6 @@ def validate(document: Any, name: str) -> None:
                 raise UserError(f"snapshot {name}: {account_id}/{region} must map keys to lists of items")
     if not isinstance(document.get("errors", []), list):
         raise UserError(f"snapshot {name}: 'errors' must be a list")
+    trusted = document.get("trusted_accounts", [])
+    if not isinstance(trusted, list) or not all(isinstance(a, str) and ACCOUNT_ID.match(a) for a in trusted):
+        raise UserError(f"snapshot {name}: 'trusted_accounts' must be a list of 12-digit account ids")

@@ -8,6 +8,8 @@ from typing import Any
 
 from auditor.engine import RULES, Failure, RuleContext, rule
 
+ASSUME_ROLE_KEY = "sts:AssumeRole"  # the error `collect --role-name` records for an account it could not reach
+
 
 @rule(id="AUD001", name="resource-type-not-collected", severity="info", resource_type="AWS::::Account")
 def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
@@ -23,6 +25,9 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
     runs as, check that the API is offered in the region, and collect again:
     `aws iam put-role-policy --role-name NetworkAuditor --policy-name auditor-read-only
     --policy-document file://auditor-policy.json`
+    When the key is `sts:AssumeRole`, nothing was read in that account: create the role there (with that
+    policy), trust the caller in its trust policy (and the external id, if one is given), and give the
+    caller the policy `auditor permissions --role-name NAME` prints.
     """
     roots: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     dependents: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -46,6 +51,8 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
         what = (f"{key} could be read for only some resources ({len(errors)} failed: "
                 f"{', '.join(sorted(e['resource_id'] for e in errors)[:5])})" if partial
                 else f"{key} could not be read")
+        if key == ASSUME_ROLE_KEY:
+            what = "the role could not be assumed (sts:AssumeRole), so nothing could be read"
         also = f"; so neither could {', '.join(k for k in unread if k != key)}" if len(unread) > 1 else ""
         rules = f"; rules that could not judge it here: {', '.join(judged_by)}" if judged_by else ""
         yield Failure(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import boto3
 import pytest
 
-from auditor.aws import Clients, is_read_only
+from auditor.aws import Clients, ReadOnlyGuard, is_allowed, is_read_only
 from auditor.errors import ReadOnlyViolation
 
 
@@ -23,6 +25,30 @@ from auditor.errors import ReadOnlyViolation
 ])
 def test_only_reads_are_allowed(operation: str, allowed: bool) -> None:
     assert is_read_only(operation) is allowed
+
+
+@pytest.mark.parametrize(("service", "operation", "allowed"), [
+    ("sts", "AssumeRole", True),  # the one non-read: member accounts' credentials
+    ("sts", "GetCallerIdentity", True),
+    ("sts", "AssumeRoleWithSAML", False),  # the allowlist names one operation, not a family
+    ("sts", "AssumeRoleWithWebIdentity", False),
+    ("ec2", "AssumeRole", False),  # and one service: the same name elsewhere is refused
+    ("iam", "AssumeRole", False),
+    ("ec2", "CreateVpc", False),
+    ("ec2", "DescribeVpcs", True),
+])
+def test_only_reads_and_sts_assume_role_pass_the_guard(service: str, operation: str, allowed: bool) -> None:
+    assert is_allowed(service, operation) is allowed
+
+
+def test_the_guard_refuses_assume_role_on_any_other_service() -> None:
+    guard = ReadOnlyGuard()
+    model = SimpleNamespace(name="AssumeRole", service_model=SimpleNamespace(service_name="ec2"))
+
+    with pytest.raises(ReadOnlyViolation, match="ec2:AssumeRole"):
+        guard(model)
+
+    assert guard.counter.value == 0
 
 
 def _record_sends(client) -> list[str]:  # noqa: ANN001
@@ -69,13 +95,27 @@ def test_every_client_of_the_session_is_guarded(service: str) -> None:
     write = {"ec2": ("delete_vpc", {"VpcId": "vpc-1"}),
              "directconnect": ("delete_connection", {"connectionId": "dxcon-1"}),
              "elbv2": ("delete_load_balancer", {"LoadBalancerArn": "arn:aws:elasticloadbalancing:x"}),
-             "sts": ("assume_role", {"RoleArn": "arn:aws:iam::111122223333:role/x", "RoleSessionName": "session"})}
+             "sts": ("assume_role_with_saml", {"RoleArn": "arn:aws:iam::111122223333:role/x",
+                                               "PrincipalArn": "arn:aws:iam::111122223333:saml-provider/x",
+                                               "SAMLAssertion": "assertion"})}
     method, params = write[service]
 
     with pytest.raises(ReadOnlyViolation):
         getattr(client, method)(**params)
 
     assert sent == []
+
+
+def test_sts_assume_role_passes_the_guard_and_is_counted() -> None:
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    sts = clients.get("sts", "us-east-1")
+    sent = _record_sends(sts)
+
+    with pytest.raises(RuntimeError, match="reached the network layer"):
+        sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/NetworkAudit", RoleSessionName="session")
+
+    assert len(sent) == 1
+    assert clients.calls == 1
 
 
 def test_an_in_process_responder_cannot_let_a_write_past_the_guard() -> None:

@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from auditor import aws, snapshot
-from auditor.collect.registry import Collector
+from auditor.accounts import (
+    AccountRequest,
+    assume_role_fetcher,
+    assumed_session,
+    plan,
+    refreshing_credentials,
+    role_arn,
+)
+from auditor.collect.context import CollectionError, describe_failure
+from auditor.collect.registry import GLOBAL_REGION_KEY, Collector
 from auditor.collect.runner import AccountCollection, Progress, collect_account
+from auditor.errors import ReadOnlyViolation, UserError
+
+ASSUME_ROLE_KEY = "sts:AssumeRole"
+REGIONS_KEY = "ec2:Regions"
+
+# Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
+ShardSink = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,8 @@ class Collected:
     collections: list[AccountCollection]
     api_calls: int
     seconds: float
+    unreached: list[str] = field(default_factory=list)  # accounts whose role could not be assumed (or regions read)
+    skipped: str = ""  # with --org: the inactive accounts not read, counted by state
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -27,26 +46,105 @@ class Collected:
             for key, count in collection.resource_counts().items():
                 counts[key] = counts.get(key, 0) + count
         regions = {r for c in self.collections for r in c.regions if r != "global"}
-        errors = sum(len(c.errors) for c in self.collections)
+        errors = len(self.document["errors"])
         per_type = ", ".join(f"{key.split(':', 1)[1]} {n}" for key, n in sorted(counts.items()) if n)
-        return (f"collected {len(self.collections)} account(s), {len(regions)} region(s): "
+        unreached = f", {len(self.unreached)} not reached ({', '.join(self.unreached)})" if self.unreached else ""
+        skipped = f"; {self.skipped}" if self.skipped else ""
+        return (f"collected {len(self.collections)} account(s){unreached}, {len(regions)} region(s): "
                 f"{sum(counts.values())} resources ({per_type or 'none'}); "
-                f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s")
+                f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s{skipped}")
 
 
 def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = 16,
             progress: Progress | None = None, now: dt.datetime | None = None,
-            collectors: Iterable[Collector] | None = None) -> Collected:
-    """Collect the caller's account in the requested (default: every enabled) region."""
+            collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
+            on_shard: ShardSink | None = None) -> Collected:
+    """Collect the caller's account, or with `accounts` each account through its role, one after another.
+
+    Regions: the requested ones (default: every enabled one), per account from its own DescribeRegions.
+    An account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when no
+    account at all could be read, that is a UserError and nothing is handed to `on_shard`.
+    """
     clients = aws.Clients(session, max_pool_connections=max_workers)
     home = aws.home_region(session)
     identity = aws.caller_identity(clients, home)
-    enabled, known = aws.enabled_regions(clients, home)
-    chosen = aws.choose_regions(regions, enabled, known)
     collected_at = now or dt.datetime.now(dt.UTC)
-    collection = collect_account(
-        clients, identity.account_id, chosen, home, collectors=collectors, max_workers=max_workers,
-        progress=progress,
-    )
-    document = snapshot.build([collection], collected_at, {identity.account_id: identity.partition})
-    return Collected(document, [collection], clients.calls, collection.seconds)
+    if accounts is None:
+        enabled, known = aws.enabled_regions(clients, home)
+        chosen = aws.choose_regions(regions, enabled, known)
+        collection = collect_account(clients, identity.account_id, chosen, home, collectors=collectors,
+                                     max_workers=max_workers, progress=progress)
+        document = snapshot.build([collection], collected_at, {identity.account_id: identity.partition})
+        if on_shard:
+            on_shard(identity.account_id, document)
+        return Collected(document, [collection], clients.calls, collection.seconds)
+
+    account_plan = plan(accounts, clients, home)
+    if not account_plan.account_ids:
+        raise UserError(f"no active account to read ({account_plan.skipped_summary() or 'the list is empty'})")
+    trusted = account_plan.organization_accounts if accounts.organization else None
+    partitions = dict.fromkeys(account_plan.account_ids, identity.partition)
+    collections: list[AccountCollection] = []
+    failures: list[CollectionError] = []
+    member_calls = 0
+    started = time.monotonic()
+    for account_id in account_plan.account_ids:
+        collection, failed, calls = _collect_member(
+            session, clients, role_arn(identity.partition, account_id, accounts.role_name), accounts, account_id,
+            regions, home, collectors=collectors, max_workers=max_workers, progress=progress)
+        member_calls += calls
+        if collection is None:
+            failures.extend(failed)
+            continue
+        collections.append(collection)
+        if on_shard:
+            on_shard(account_id, snapshot.build([collection], collected_at, partitions, trusted_accounts=trusted))
+    if not collections:
+        first = failures[0]
+        raise UserError(f"could not read any of the {len(account_plan.account_ids)} account(s); "
+                        f"{first.account_id}: {first.operation} {first.code}: {first.message}")
+    if on_shard:  # accounts not reached get a shard of their errors, so the merged shards hold every error
+        for account_id in sorted({failure.account_id for failure in failures}):
+            mine = [failure for failure in failures if failure.account_id == account_id]
+            on_shard(account_id, snapshot.build([], collected_at, errors=mine, trusted_accounts=trusted))
+    document = snapshot.build(collections, collected_at, partitions, errors=failures, trusted_accounts=trusted)
+    return Collected(document, collections, clients.calls + member_calls, time.monotonic() - started,
+                     unreached=sorted({failure.account_id for failure in failures}),
+                     skipped=account_plan.skipped_summary())
+
+
+def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
+                    regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
+                    max_workers: int, progress: Progress | None,
+                    ) -> tuple[AccountCollection | None, list[CollectionError], int]:
+    """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
+
+    AssumeRole and the account's DescribeRegions come first: when either fails, it is that account's only
+    error. A requested region the account has not enabled is an OptInRequired error for that region.
+    """
+    try:
+        credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request))
+    except ReadOnlyViolation:
+        raise
+    except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
+        return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
+    member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_workers)
+    try:
+        enabled, known = aws.describe_regions(member, home)
+    except ReadOnlyViolation:
+        raise
+    except Exception as error:  # noqa: BLE001
+        return None, [_failure(account_id, REGIONS_KEY, "DescribeRegions", error)], member.calls
+    chosen, not_enabled = aws.split_regions(regions, enabled, known)
+    collection = collect_account(member, account_id, chosen, home, collectors=collectors,
+                                 max_workers=max_workers, progress=progress)
+    collection.errors.extend(
+        CollectionError(account_id, region, REGIONS_KEY, "DescribeRegions", "OptInRequired",
+                        f"region {region} is not enabled for account {account_id} (opt-in required): not read")
+        for region in not_enabled)
+    return collection, [], member.calls
+
+
+def _failure(account_id: str, key: str, operation: str, error: BaseException) -> CollectionError:
+    code, message = describe_failure(error)
+    return CollectionError(account_id, GLOBAL_REGION_KEY, key, operation, code, message)

@@ -1,0 +1,162 @@
+"""Which accounts to collect and how to reach them: account ids, the organization's accounts, AssumeRole.
+
+Every call goes through a guarded client from aws.Clients; every session built here is guarded the same way
+by the Clients it is given to. Credentials are never printed, logged or stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.credentials
+import botocore.exceptions
+import botocore.session
+
+from auditor.aws import CREDENTIAL_ERROR_CODES, Clients
+from auditor.errors import UserError
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")  # an IAM role name, optionally under a path
+SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+DEFAULT_SESSION_NAME = "aws-network-auditor"
+ACTIVE = "ACTIVE"
+
+Metadata = dict[str, str]
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """The accounts asked for on the command line, checked before any AWS call."""
+
+    role_name: str
+    account_ids: tuple[str, ...] = ()
+    organization: bool = False
+    external_id: str | None = None
+    session_name: str = DEFAULT_SESSION_NAME
+
+
+def account_request(role_name: str | None, accounts: list[str] | None, organization: bool,
+                    external_id: str | None, session_name: str | None) -> AccountRequest | None:
+    """The checked request, or None for the caller's own account (no --role-name: as before)."""
+    if not role_name:
+        for given, flag in ((accounts, "--accounts"), (organization, "--org"), (external_id, "--external-id"),
+                            (session_name, "--role-session-name")):
+            if given:
+                raise UserError(f"{flag} needs --role-name NAME: the role the auditor assumes in each account")
+        return None
+    if not ROLE_NAME.match(role_name):
+        raise UserError(f"--role-name {role_name!r} is not an IAM role name (letters, digits and +=,.@_-)")
+    if accounts and organization:
+        raise UserError("give --accounts ID,ID or --org, not both")
+    if not accounts and not organization:
+        raise UserError("--role-name needs the accounts to read: --accounts ID,ID or --org")
+    for account_id in accounts or []:
+        if not ACCOUNT_ID.match(account_id):
+            raise UserError(f"--accounts: {account_id!r} is not an AWS account id (12 digits)")
+    if external_id is not None and not EXTERNAL_ID.match(external_id):
+        raise UserError("--external-id must be 2 to 1224 characters of letters, digits and +=,.@:/_-")
+    if session_name is not None and not SESSION_NAME.match(session_name):
+        raise UserError(f"--role-session-name {session_name!r} must be 2 to 64 characters of letters, "
+                        "digits and +=,.@_-")
+    return AccountRequest(role_name=role_name, account_ids=tuple(sorted(set(accounts or []))),
+                          organization=organization, external_id=external_id,
+                          session_name=session_name or DEFAULT_SESSION_NAME)
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    """The accounts to read, and with --org every member of the organization (trusted by the audit)."""
+
+    account_ids: tuple[str, ...]
+    organization_accounts: tuple[str, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)  # not ACTIVE, by state: never assumed into
+
+    def skipped_summary(self) -> str:
+        if not self.skipped:
+            return ""
+        states = ", ".join(f"{count} {state.lower()}" for state, count in sorted(self.skipped.items()))
+        return f"skipped {sum(self.skipped.values())} inactive account(s) of the organization ({states})"
+
+
+def plan(request: AccountRequest, clients: Clients, region: str) -> AccountPlan:
+    if not request.organization:
+        return AccountPlan(request.account_ids)
+    members = organization_accounts(clients, region)
+    states = {account["Id"]: account.get("State") or account.get("Status") or "" for account in members}
+    return AccountPlan(
+        account_ids=tuple(sorted(a for a, state in states.items() if state == ACTIVE)),
+        organization_accounts=tuple(sorted(states)),
+        skipped=dict(Counter(state or "UNKNOWN" for state in states.values() if state != ACTIVE)),
+    )
+
+
+def organization_accounts(clients: Clients, region: str) -> list[dict[str, Any]]:
+    """Every account of the caller's organization (ListAccounts: management or delegated administrator)."""
+    try:
+        pages = clients.get("organizations", region).get_paginator("list_accounts").paginate()
+        return [account for page in pages for account in page["Accounts"]]
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "AWSOrganizationsNotInUseException":
+            raise UserError("--org: the caller's account is not in an organization "
+                            "(AWSOrganizationsNotInUseException); use --accounts ID,ID") from None
+        if code in ("AccessDeniedException", "AccessDenied"):
+            raise UserError(f"--org: the caller may not list the organization's accounts ({code}): run from the "
+                            "management account or a delegated administrator, with organizations:ListAccounts"
+                            ) from None
+        if code in CREDENTIAL_ERROR_CODES:
+            raise UserError(f"AWS credentials rejected ({code}): refresh or renew them") from None
+        raise UserError(f"--org: cannot list the organization's accounts (ListAccounts): {code}") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise UserError(f"--org: cannot list the organization's accounts (ListAccounts): {error}") from None
+
+
+def role_arn(partition: str, account_id: str, role_name: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+def assume_role_fetcher(sts: Any, arn: str, request: AccountRequest) -> Callable[[], Metadata]:
+    """A function that calls AssumeRole and returns the credentials in botocore's refresh format."""
+    params = {"RoleArn": arn, "RoleSessionName": request.session_name}
+    if request.external_id:
+        params["ExternalId"] = request.external_id
+
+    def fetch() -> Metadata:
+        credentials = sts.assume_role(**params)["Credentials"]
+        expiration = credentials["Expiration"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": expiration.isoformat() if isinstance(expiration, dt.datetime) else str(expiration),
+        }
+
+    return fetch
+
+
+def refreshing_credentials(fetch: Callable[[], Metadata]) -> botocore.credentials.RefreshableCredentials:
+    """Credentials fetched now (so a denied AssumeRole fails here, once) and again before they expire.
+
+    botocore refreshes them 15 minutes before expiry without blocking, and blocks every thread 10 minutes
+    before expiry until the new ones arrive; the refresh is one more AssumeRole call through `fetch`.
+    """
+    return botocore.credentials.RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="assume-role")
+
+
+def assumed_session(base: boto3.Session, credentials: botocore.credentials.Credentials,
+                    region: str) -> boto3.Session:
+    """A new session with the caller's configuration (profile, endpoint, retries) and these credentials.
+
+    Unguarded until given to aws.Clients, which installs the guard on it as on the caller's session.
+    """
+    core = botocore.session.Session(profile=base._session.get_config_variable("profile"))  # noqa: SLF001
+    core._credentials = credentials  # noqa: SLF001 - botocore has no public setter for refreshable credentials
+    return boto3.Session(botocore_session=core, region_name=region)

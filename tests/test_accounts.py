@@ -1,0 +1,423 @@
+"""Many accounts: AssumeRole into each (credentials that refresh), --accounts and --org, shards, faults, bad input.
+
+moto in process plays every account: its STS maps the credentials of an assumed role to the role's account.
+What moto does not do (deny an AssumeRole, deny ListAccounts) is injected with a botocore `before-call`
+hook on the session the CLI opens, which answers the call in process as AWS would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import stat
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import botocore.awsrequest
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from auditor import aws
+from auditor.accounts import (
+    AccountRequest,
+    assume_role_fetcher,
+    assumed_session,
+    refreshing_credentials,
+)
+from auditor.cli import main
+from auditor.engine import load_rules, run_audit
+from auditor.errors import ReadOnlyViolation
+from auditor.index import Index
+from auditor.merge import merge_snapshots
+from tests.conftest import ACCOUNT_ID as CALLER
+from tests.conftest import REGION
+from tests.factories import NOW, OTHER_ACCOUNT, SnapshotBuilder
+
+ROLE = "NetworkAudit"
+MEMBER_A, MEMBER_B, MEMBER_C = "111111111111", "222222222222", "333333333333"
+CIDRS = {MEMBER_A: "10.1.0.0/16", MEMBER_B: "10.2.0.0/16", MEMBER_C: "10.3.0.0/16"}
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in process, as the console script does: (exit code, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as done:
+        code = int(done.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def member_client(service: str, account_id: str) -> Any:
+    """An unguarded client in another account, as its owner: credentials from AssumeRole into it."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
+    return boto3.client(service, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"])
+
+
+@pytest.fixture
+def members() -> Iterator[dict[str, str]]:
+    """Three member accounts in moto, each with one VPC of its own CIDR: account id -> VPC id."""
+    with mock_aws():
+        yield {account: member_client("ec2", account).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+               for account, cidr in CIDRS.items()}
+
+
+def vpcs(document: dict[str, Any], account_id: str) -> dict[str, str]:
+    items = document["accounts"][account_id]["regions"][REGION]["ec2:Vpcs"]
+    return {item["VpcId"]: item["CidrBlock"] for item in items if item["CidrBlock"] != DEFAULT_VPC_CIDR}
+
+
+def answer_with_error(event: str, code: str, status: int, when: Callable[[dict[str, Any]], bool] = lambda _: True,
+                      ) -> Callable[..., Any]:
+    """A `before-call` handler that answers matching calls with an AWS error instead of sending them."""
+
+    def handler(params: dict[str, Any], **_: Any) -> Any:
+        if not when(params.get("body") or {}):
+            return None
+        response = botocore.awsrequest.AWSResponse("https://sts.amazonaws.com/", status, {}, None)
+        return response, {"Error": {"Code": code, "Message": f"injected {code} for {event}"},
+                          "ResponseMetadata": {"HTTPStatusCode": status}}
+
+    return handler
+
+
+@pytest.fixture
+def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[..., Any]], None]:
+    """Register a handler on every session the CLI opens (the caller's; member sessions are built from it)."""
+    handlers: list[tuple[str, Callable[..., Any]]] = []
+    original = aws.open_session
+
+    def open_session(profile: str | None = None) -> boto3.Session:
+        session = original(profile)
+        for event, handler in handlers:
+            session.events.register(event, handler)
+        return session
+
+    monkeypatch.setattr(aws, "open_session", open_session)
+    return lambda event, handler: handlers.append((event, handler))
+
+
+def deny_assume_role(account_id: str) -> tuple[str, Callable[..., Any]]:
+    return "before-call.sts.AssumeRole", answer_with_error(
+        "AssumeRole", "AccessDenied", 403, lambda body: f"::{account_id}:role/" in body.get("RoleArn", ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# --accounts: one snapshot holds every account
+
+
+def test_two_accounts_through_the_role_give_one_snapshot_with_each_accounts_vpcs(members, tmp_path, capsys) -> None:
+    output = tmp_path / "snapshot.json"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", f"{MEMBER_B},{MEMBER_A}",
+                       "--regions", REGION, "--output", str(output))
+
+    document = json.loads(output.read_text())
+    assert code == 0, err
+    assert sorted(document["accounts"]) == [MEMBER_A, MEMBER_B]  # not the caller's own account
+    assert vpcs(document, MEMBER_A) == {members[MEMBER_A]: CIDRS[MEMBER_A]}
+    assert vpcs(document, MEMBER_B) == {members[MEMBER_B]: CIDRS[MEMBER_B]}
+    assert all(document["accounts"][a]["partition"] == "aws" for a in document["accounts"])
+    assert not [e for e in document["errors"] if e["key"] in ("sts:AssumeRole", "ec2:Regions")]
+    assert "trusted_accounts" not in document  # only --org says which accounts to trust
+    assert err.startswith("collected 2 account(s), 1 region(s):")
+
+
+def test_without_role_name_the_callers_account_is_read_as_before(members, tmp_path, capsys) -> None:
+    output = tmp_path / "snapshot.json"
+
+    code, _, err = run(capsys, "collect", "--regions", REGION, "--output", str(output))
+
+    document = json.loads(output.read_text())
+    assert code == 0, err
+    assert list(document["accounts"]) == [CALLER]
+    assert vpcs(document, CALLER) == {}
+
+
+def test_the_role_session_name_and_external_id_are_sent_with_every_assume_role(members, inject, tmp_path,
+                                                                               capsys) -> None:
+    sent: list[dict[str, Any]] = []
+    inject("before-call.sts.AssumeRole", lambda params, **_: sent.append(dict(params["body"])))
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION,
+                       "--external-id", "audit-2026", "--role-session-name", "nightly-audit",
+                       "--output", str(tmp_path / "snapshot.json"))
+
+    assert code == 0, err
+    assert [(b["RoleArn"], b["RoleSessionName"], b["ExternalId"]) for b in sent] == [
+        (f"arn:aws:iam::{MEMBER_A}:role/{ROLE}", "nightly-audit", "audit-2026")]
+
+
+# ---------------------------------------------------------------------------------------------
+# --org: the organization's active accounts, trusted by the audit
+
+
+def test_org_reads_every_active_account_skips_the_suspended_one_and_records_the_organization(tmp_path,
+                                                                                              capsys) -> None:
+    output = tmp_path / "snapshot.json"
+    with mock_aws():
+        organizations = boto3.client("organizations", region_name=REGION)
+        organizations.create_organization(FeatureSet="ALL")
+        for name in ("prod", "dev", "closed"):
+            organizations.create_account(Email=f"{name}@example.com", AccountName=name)
+        listed = {a["Name"]: a["Id"] for a in organizations.list_accounts()["Accounts"]}
+        organizations.close_account(AccountId=listed["closed"])
+        prod_vpc = member_client("ec2", listed["prod"]).create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+
+        code, _, err = run(capsys, "collect", "--role-name", ROLE, "--org", "--regions", REGION,
+                           "--output", str(output))
+
+    document = json.loads(output.read_text())
+    assert code == 0, err
+    assert sorted(document["accounts"]) == sorted([CALLER, listed["prod"], listed["dev"]])
+    assert vpcs(document, listed["prod"]) == {prod_vpc: "10.20.0.0/16"}
+    assert document["trusted_accounts"] == sorted(listed.values())  # members, suspended or not
+    assert "skipped 1 inactive account(s) of the organization (1 suspended)" in err
+
+
+def test_an_audit_trusts_the_accounts_the_snapshot_records_as_the_organizations() -> None:
+    builder = SnapshotBuilder()
+    local = builder.vpc("10.0.0.0/16")
+    builder.peering(local, "vpc-0fedcba9876543210", accepter_account=OTHER_ACCOUNT, accepter_cidrs=("10.1.0.0/16",))
+    outside = builder.build()
+    organization = {**outside, "trusted_accounts": [OTHER_ACCOUNT]}
+    untrusted = load_rules()["PCX008"]
+
+    findings_outside = run_audit(Index(outside), now=NOW, rules=[untrusted]).findings
+    findings_organization = run_audit(Index(organization), now=NOW, rules=[untrusted]).findings
+
+    assert [f.rule_id for f in findings_outside] == ["PCX008"]
+    assert findings_organization == ()
+
+
+def test_merging_shards_keeps_the_union_of_their_trusted_accounts() -> None:
+    first, second = SnapshotBuilder(MEMBER_A).build(), SnapshotBuilder(MEMBER_B).build()
+
+    merged = merge_snapshots([("a.json", {**first, "trusted_accounts": [MEMBER_A, MEMBER_C]}),
+                              ("b.json", {**second, "trusted_accounts": [MEMBER_B, MEMBER_C]})])
+
+    assert merged["trusted_accounts"] == [MEMBER_A, MEMBER_B, MEMBER_C]
+
+
+# ---------------------------------------------------------------------------------------------
+# --shard-dir: one snapshot per account, which merge back into the single snapshot
+
+
+def test_shards_are_one_private_file_per_account_and_merge_into_the_single_snapshot(members, inject, tmp_path,
+                                                                                    capsys) -> None:
+    inject(*deny_assume_role(MEMBER_C))
+    accounts = ",".join(sorted(members))
+    shard_dir, single, merged = tmp_path / "shards", tmp_path / "single.json", tmp_path / "merged.json"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", accounts, "--regions", REGION,
+                       "--shard-dir", str(shard_dir))
+    run(capsys, "collect", "--role-name", ROLE, "--accounts", accounts, "--regions", REGION, "-o", str(single))
+    shards = sorted(shard_dir.iterdir())
+    merge_code, _, merge_err = run(capsys, "merge", *map(str, shards), "--output", str(merged))
+
+    assert code == 0, err
+    assert err.endswith(f"-> 3 shard(s) in {shard_dir}\n")
+    assert [p.name for p in shards] == [f"{a}.json" for a in sorted(members)]  # no temp file left behind
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in shards)
+    assert list(json.loads(shards[0].read_text())["accounts"]) == [MEMBER_A]
+    assert json.loads((shard_dir / f"{MEMBER_C}.json").read_text())["accounts"] == {}
+    assert merge_code == 0, merge_err
+    ignored = ("collected_at", "shards")
+    assert ({k: v for k, v in json.loads(merged.read_text()).items() if k not in ignored}
+            == {k: v for k, v in json.loads(single.read_text()).items() if k not in ignored})
+
+
+def test_shard_dir_and_output_together_are_refused(tmp_path, capsys) -> None:
+    code, _, err = run(capsys, "collect", "--shard-dir", str(tmp_path / "shards"), "--output", "x.json")
+
+    assert code == 2
+    assert err == "auditor: error: give --output FILE or --shard-dir DIR, not both\n"
+    assert not (tmp_path / "shards").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# AssumeRole denied for one account: one error for it, the others complete
+
+
+def test_assume_role_denied_for_one_account_is_one_error_and_the_other_account_is_complete(
+        members, inject, tmp_path, capsys) -> None:
+    alone, both = tmp_path / "alone.json", tmp_path / "both.json"
+    run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION, "-o", str(alone))
+    inject(*deny_assume_role(MEMBER_B))
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", f"{MEMBER_A},{MEMBER_B}",
+                       "--regions", REGION, "-o", str(both))
+
+    document, reference = json.loads(both.read_text()), json.loads(alone.read_text())
+    assert code == 0, err
+    assert list(document["accounts"]) == [MEMBER_A]
+    assert document["accounts"][MEMBER_A] == reference["accounts"][MEMBER_A]
+    assert [e for e in document["errors"] if e["account_id"] == MEMBER_A] == reference["errors"]
+    assert [e for e in document["errors"] if e["account_id"] == MEMBER_B] == [{
+        "account_id": MEMBER_B, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
+        "code": "AccessDenied", "message": "injected AccessDenied for AssumeRole"}]
+    assert f"collected 1 account(s), 1 not reached ({MEMBER_B})" in err
+
+
+def test_the_audit_reports_the_account_whose_role_could_not_be_assumed(members, inject, tmp_path, capsys) -> None:
+    inject(*deny_assume_role(MEMBER_B))
+
+    code, out, err = run(capsys, "audit", "--role-name", ROLE, "--accounts", f"{MEMBER_A},{MEMBER_B}",
+                         "--regions", REGION, "--format", "json", "--select", "AUD001", "--exit-zero")
+
+    findings = [f for f in json.loads(out)["findings"] if f["account_id"] == MEMBER_B]
+    assert code == 0, err
+    assert [(f["rule_id"], f["resource_id"], f["region"]) for f in findings] == [
+        ("AUD001", "sts:AssumeRole", "global")]
+    assert "AccessDenied" in findings[0]["message"]
+
+
+def test_when_no_account_can_be_reached_it_is_one_line_exit_2_and_nothing_written(members, inject, tmp_path,
+                                                                                   capsys) -> None:
+    inject(*deny_assume_role(MEMBER_A))
+    output, shard_dir = tmp_path / "snapshot.json", tmp_path / "shards"
+
+    code, out, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION,
+                         "--output", str(output))
+    shard_code, _, _ = run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION,
+                           "--shard-dir", str(shard_dir))
+
+    assert (code, out) == (2, "")
+    assert err == (f"auditor: error: could not read any of the 1 account(s); {MEMBER_A}: AssumeRole AccessDenied: "
+                   "injected AccessDenied for AssumeRole\n")
+    assert not output.exists()
+    assert shard_code == 2
+    assert list(shard_dir.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials: assumed once per account, refreshed by another AssumeRole before they expire
+
+ARN = f"arn:aws:iam::{MEMBER_A}:role/{ROLE}"
+REQUEST = AccountRequest(role_name=ROLE, account_ids=(MEMBER_A,), external_id="audit-2026")
+
+
+def _assumed(key_id: str, expires: dt.datetime) -> dict[str, Any]:
+    return {"Credentials": {"AccessKeyId": key_id, "SecretAccessKey": "secret", "SessionToken": "token",
+                            "Expiration": expires},
+            "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:aws-network-auditor", "Arn": ARN}}
+
+
+@pytest.fixture
+def stubbed_sts() -> Iterator[tuple[aws.Clients, Stubber]]:
+    clients = aws.Clients(boto3.Session(region_name=REGION))
+    with Stubber(clients.get("sts", REGION)) as stubber:
+        yield clients, stubber
+
+
+EXPECTED_PARAMS = {"RoleArn": ARN, "RoleSessionName": "aws-network-auditor", "ExternalId": "audit-2026"}
+
+
+def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(stubbed_sts) -> None:
+    clients, stubber = stubbed_sts
+    now = dt.datetime.now(dt.UTC)
+    stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", now + dt.timedelta(minutes=5)),
+                         EXPECTED_PARAMS)
+    stubber.add_response("assume_role", _assumed("ASIASECONDKEY000002", now + dt.timedelta(hours=1)),
+                         EXPECTED_PARAMS)
+    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+
+    frozen = credentials.get_frozen_credentials()
+
+    assert frozen.access_key == "ASIASECONDKEY000002"
+    stubber.assert_no_pending_responses()
+    assert clients.calls == 2  # AssumeRole passed the guard both times
+
+
+def test_credentials_far_from_expiry_are_not_refreshed(stubbed_sts) -> None:
+    clients, stubber = stubbed_sts
+    stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", dt.datetime.now(dt.UTC)
+                                                 + dt.timedelta(hours=1)), EXPECTED_PARAMS)
+    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+
+    first, again = credentials.get_frozen_credentials(), credentials.get_frozen_credentials()
+
+    assert first.access_key == again.access_key == "ASIAFIRSTKEY0000001"
+    assert clients.calls == 1
+
+
+def test_a_member_accounts_session_uses_its_credentials_and_is_guarded(stubbed_sts) -> None:
+    clients, stubber = stubbed_sts
+    stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", dt.datetime.now(dt.UTC)
+                                                 + dt.timedelta(hours=1)), EXPECTED_PARAMS)
+    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+    member = aws.Clients(assumed_session(clients.session, credentials, REGION))
+
+    ec2 = member.get("ec2", REGION)
+
+    assert member.session.get_credentials() is credentials
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: one line, exit code 2, before anything is read or written
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    pytest.param(["--role-name", ROLE, "--accounts", "12345"],
+                 "--accounts: '12345' is not an AWS account id (12 digits)", id="short_account_id"),
+    pytest.param(["--role-name", ROLE, "--accounts", f"{MEMBER_A},abcdefghijkl"],
+                 "--accounts: 'abcdefghijkl' is not an AWS account id (12 digits)", id="letters_account_id"),
+    pytest.param(["--accounts", MEMBER_A], "--accounts needs --role-name NAME: the role the auditor assumes in "
+                 "each account", id="accounts_without_role"),
+    pytest.param(["--org"], "--org needs --role-name NAME: the role the auditor assumes in each account",
+                 id="org_without_role"),
+    pytest.param(["--external-id", "x-123"], "--external-id needs --role-name NAME: the role the auditor assumes in "
+                 "each account", id="external_id_without_role"),
+    pytest.param(["--role-name", ROLE], "--role-name needs the accounts to read: --accounts ID,ID or --org",
+                 id="role_without_accounts"),
+    pytest.param(["--role-name", ROLE, "--org", "--accounts", MEMBER_A], "give --accounts ID,ID or --org, not both",
+                 id="accounts_and_org"),
+    pytest.param(["--role-name", "bad role!", "--accounts", MEMBER_A],
+                 "--role-name 'bad role!' is not an IAM role name (letters, digits and +=,.@_-)", id="bad_role_name"),
+])
+def test_bad_account_input_is_one_line_and_exit_2(moto_account, tmp_path, capsys, args, message) -> None:
+    output = tmp_path / "snapshot.json"
+
+    code, out, err = run(capsys, "collect", *args, "--regions", REGION, "--output", str(output))
+
+    assert (code, out) == (2, "")
+    assert err == f"auditor: error: {message}\n"
+    assert not output.exists()
+
+
+# moto lists no account (rather than refusing) outside an organization, and never denies: both are injected.
+@pytest.mark.parametrize(("code", "message"), [
+    pytest.param("AccessDeniedException", "--org: the caller may not list the organization's accounts "
+                 "(AccessDeniedException): run from the management account or a delegated administrator, "
+                 "with organizations:ListAccounts", id="member_account"),
+    pytest.param("AWSOrganizationsNotInUseException", "--org: the caller's account is not in an organization "
+                 "(AWSOrganizationsNotInUseException); use --accounts ID,ID", id="no_organization"),
+])
+def test_org_from_an_account_that_may_not_list_accounts_is_one_line_and_exit_2(moto_account, inject, tmp_path,
+                                                                                capsys, code, message) -> None:
+    inject("before-call.organizations.ListAccounts", answer_with_error("ListAccounts", code, 400))
+    output = tmp_path / "snapshot.json"
+
+    exit_code, _, err = run(capsys, "collect", "--role-name", ROLE, "--org", "--output", str(output))
+
+    assert exit_code == 2
+    assert err == f"auditor: error: {message}\n"
+    assert not output.exists()
+
+
+def test_the_callers_policy_for_many_accounts_is_assume_role_and_list_accounts(capsys) -> None:
+    code, out, _ = run(capsys, "permissions", "--role-name", ROLE, "--org")
+
+    statements = json.loads(out)["Statement"]
+    assert code == 0
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("sts:AssumeRole", f"arn:aws:iam::*:role/{ROLE}"), ("organizations:ListAccounts", "*")]
