@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
 ALLOWED_NON_READS = frozenset({("sts", "AssumeRole")})
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 DEFAULT_HOME_REGION = "us-east-1"
+DEFAULT_READ_TIMEOUT = 60.0
+READ_TIMEOUT_VARIABLE = "AUDITOR_READ_TIMEOUT"
 ENABLED_OPT_IN_STATUSES = {"opt-in-not-required", "opted-in"}
 CREDENTIAL_ERROR_CODES = {
     "ExpiredToken",
@@ -83,8 +86,25 @@ def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) ->
     return guard
 
 
+def read_timeout() -> float:
+    """Seconds to wait for a response: AUDITOR_READ_TIMEOUT (a positive number), else 60."""
+    value = os.environ.get(READ_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise UserError(f"{READ_TIMEOUT_VARIABLE} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 def client_config(max_pool_connections: int, session: boto3.Session | None = None) -> botocore.config.Config:
-    """Adaptive retries by default; AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's) still win."""
+    """Adaptive retries by default; AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's) still win.
+
+    The read timeout is 60 s unless AUDITOR_READ_TIMEOUT says otherwise.
+    """
     configured = session._session if session is not None else None  # noqa: SLF001 - botocore's config chain
     mode = (configured.get_config_variable("retry_mode") if configured else None) or "adaptive"
     attempts = (configured.get_config_variable("max_attempts") if configured else None) or 8
@@ -92,7 +112,7 @@ def client_config(max_pool_connections: int, session: boto3.Session | None = Non
         retries={"mode": mode, "max_attempts": int(attempts)},
         max_pool_connections=max_pool_connections,
         connect_timeout=10,
-        read_timeout=60,
+        read_timeout=read_timeout(),
         user_agent_extra=f"aws-network-auditor/{__version__}",
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import botocore.exceptions
 from botocore import xform_name
+from botocore.parsers import ResponseParserError
 
 from auditor.errors import ReadOnlyViolation
 
@@ -47,6 +48,10 @@ def describe_failure(error: BaseException) -> tuple[str, str]:
         return details.get("Code") or "ClientError", details.get("Message") or str(error)
     if isinstance(error, NotImplementedError):
         return "NotImplemented", str(error) or "the endpoint does not implement this operation"
+    if isinstance(error, ResponseParserError):
+        # botocore appends the raw response body, which can hold secrets (a VPN connection's pre-shared
+        # keys) that redaction never sees: keep only its first line.
+        return type(error).__name__, str(error).split("\n", 1)[0].rstrip(":").rstrip() or "unparsable response"
     return type(error).__name__, str(error)
 
 
