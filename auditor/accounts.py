@@ -157,6 +157,12 @@ def assumed_session(base: boto3.Session, credentials: botocore.credentials.Crede
 
     Unguarded until given to aws.Clients, which installs the guard on it as on the caller's session.
     """
-    core = botocore.session.Session(profile=base._session.get_config_variable("profile"))  # noqa: SLF001
+    base_core = base._session  # noqa: SLF001 - botocore's session behind boto3's
+    core = botocore.session.Session(profile=base_core.get_config_variable("profile"))
     core._credentials = credentials  # noqa: SLF001 - botocore has no public setter for refreshable credentials
+    # The API models and endpoint rules read once for all accounts: loading them again in every account's
+    # session costs about half a second of CPU per account (the EC2 model alone is megabytes of JSON).
+    core.register_component("data_loader", base_core.get_component("data_loader"))
+    core._register_internal_component(  # noqa: SLF001
+        "endpoint_resolver", base_core._get_internal_component("endpoint_resolver"))  # noqa: SLF001
     return boto3.Session(botocore_session=core, region_name=region)

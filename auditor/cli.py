@@ -31,7 +31,10 @@ def aws_options(command: Any) -> Any:
         help="Regions to read (default: every region enabled for the account).")(command)
     command = click.option(
         "--max-workers", type=click.IntRange(1, 256), default=16, show_default=True,
-        help="API calls in flight at once.")(command)
+        help="API calls in flight at once, in total.")(command)
+    command = click.option(
+        "--max-workers-per-account", "max_workers_per_account", type=click.IntRange(1, 256), default=None,
+        help="API calls in flight at once in any one account  [default: --max-workers, at most 16]")(command)
     return command
 
 
@@ -71,14 +74,19 @@ def config_option(command: Any) -> Any:
 
 
 class Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
+    """A one-line counter on stderr, only when stderr is a terminal: accounts and regions done, reads made."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
 
-    def __call__(self, done: int, total: int) -> None:
+    @staticmethod
+    def line(status: Any) -> str:
+        return (f"collecting: {status.accounts_done}/{status.accounts_total} accounts, "
+                f"{status.regions_done}/{status.regions_total} regions, {status.reads_done} reads")
+
+    def __call__(self, status: Any) -> None:
         if self.enabled:
-            sys.stderr.write(f"\rcollecting: {done}/{total} reads")
+            sys.stderr.write(f"\r{self.line(status)}\033[K")
             sys.stderr.flush()
 
     def finish(self) -> None:
@@ -103,8 +111,8 @@ def cli() -> None:
                    "`auditor merge` joins them.")
 @click.pass_context
 def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[str] | None, max_workers: int,
-            role_name: str | None, accounts: list[str] | None, org: bool, external_id: str | None,
-            role_session_name: str | None, output: str, shard_dir: str | None) -> None:
+            max_workers_per_account: int | None, role_name: str | None, accounts: list[str] | None, org: bool,
+            external_id: str | None, role_session_name: str | None, output: str, shard_dir: str | None) -> None:
     """Read the account's network (or many accounts', through a role) into a snapshot (JSON)."""
     from auditor import aws, snapshot
     from auditor.accounts import account_request
@@ -119,8 +127,9 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
         snapshot.check_writable(target)
     session = aws.open_session(profile)
     progress = Progress()
-    collected = run_collection(session, regions, max_workers=max_workers, progress=progress, accounts=request,
-                               on_shard=shards)
+    collected = run_collection(session, regions, max_workers=max_workers,
+                               max_workers_per_account=max_workers_per_account, progress=progress,
+                               accounts=request, on_shard=shards)
     progress.finish()
     if shards is not None:
         destination = f"{len(shards.written)} shard(s) in {shard_dir}"
@@ -159,8 +168,8 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
 @click.option("--only-new", "only_new", is_flag=True,
               help="Report (and count for the exit code) only findings the previous run did not have. Needs --history.")
 def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
-          role_name: str | None, accounts: list[str] | None, org: bool, external_id: str | None,
-          role_session_name: str | None, format: str, output: str | None,  # noqa: A002
+          max_workers_per_account: int | None, role_name: str | None, accounts: list[str] | None, org: bool,
+          external_id: str | None, role_session_name: str | None, format: str, output: str | None,  # noqa: A002
           select: list[str] | None, ignore: list[str] | None,
           fail_on: str, exit_zero: bool, save_snapshot: str | None, history: str | None, only_new: bool) -> None:
     """Audit a snapshot (or the live account) and report findings.
@@ -190,7 +199,7 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     if snapshot:
         document = snapshots.load(Path(snapshot))
     else:
-        document = _collect_live(profile, regions, max_workers, request)
+        document = _collect_live(profile, regions, max_workers, max_workers_per_account, request)
         if save_snapshot:
             snapshots.write_private(Path(save_snapshot), snapshots.dumps(document))
     now = dt.datetime.now(dt.UTC)
@@ -234,13 +243,14 @@ def _record_history(path: str, result: Any, document: dict[str, Any], rules: lis
                             coverage=Coverage.of(document, rules))
 
 
-def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int, request: Any) -> dict[str, Any]:
+def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int,
+                  max_workers_per_account: int | None, request: Any) -> dict[str, Any]:
     from auditor import aws
     from auditor.collect import collect as run_collection
 
     progress = Progress()
-    collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers, progress=progress,
-                               accounts=request)
+    collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers,
+                               max_workers_per_account=max_workers_per_account, progress=progress, accounts=request)
     progress.finish()
     click.echo(collected.summary(), err=True)
     return collected.document

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +23,17 @@ from auditor.accounts import (
 )
 from auditor.collect.context import CollectionError, describe_failure
 from auditor.collect.registry import GLOBAL_REGION_KEY, Collector
-from auditor.collect.runner import AccountCollection, Progress, collect_account
+from auditor.collect.runner import AccountCollection, Progress, Status, Tracker, collect_account
 from auditor.errors import ReadOnlyViolation, UserError
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"
 REGIONS_KEY = "ec2:Regions"
+
+__all__ = ["Collected", "Progress", "Status", "collect", "per_account_default"]
+
+# Per account, at most this many calls in flight unless --max-workers-per-account says otherwise: one
+# account's burst stays under the EC2 API's per-account request rate while other accounts run beside it.
+DEFAULT_PER_ACCOUNT = 16
 
 # Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
 ShardSink = Callable[[str, dict[str, Any]], None]
@@ -55,16 +63,25 @@ class Collected:
                 f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s{skipped}")
 
 
+def per_account_default(max_workers: int, max_workers_per_account: int | None = None) -> int:
+    """The per-account bound: the one given, or DEFAULT_PER_ACCOUNT; never more than the total."""
+    return max(1, min(max_workers, max_workers_per_account or DEFAULT_PER_ACCOUNT))
+
+
 def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = 16,
+            max_workers_per_account: int | None = None,
             progress: Progress | None = None, now: dt.datetime | None = None,
             collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
             on_shard: ShardSink | None = None) -> Collected:
-    """Collect the caller's account, or with `accounts` each account through its role, one after another.
+    """Collect the caller's account, or with `accounts` each account through its role, concurrently.
 
-    Regions: the requested ones (default: every enabled one), per account from its own DescribeRegions.
-    An account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when no
-    account at all could be read, that is a UserError and nothing is handed to `on_shard`.
+    At most `max_workers` calls are in flight in total and `max_workers_per_account` (default
+    min(max_workers, 16)) per account; accounts share one pool. Results do not depend on the order in which
+    accounts or calls finish. Regions: the requested ones (default: every enabled one), per account from its own
+    DescribeRegions. An account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes
+    on; when no account at all could be read, that is a UserError and nothing is handed to `on_shard`.
     """
+    per_account = per_account_default(max_workers, max_workers_per_account)
     clients = aws.Clients(session, max_pool_connections=max_workers)
     home = aws.home_region(session)
     identity = aws.caller_identity(clients, home)
@@ -72,8 +89,10 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     if accounts is None:
         enabled, known = aws.enabled_regions(clients, home)
         chosen = aws.choose_regions(regions, enabled, known)
+        tracker = Tracker(progress, accounts=1)
         collection = collect_account(clients, identity.account_id, chosen, home, collectors=collectors,
-                                     max_workers=max_workers, progress=progress)
+                                     max_workers=per_account, progress=tracker)
+        tracker.update(accounts_done=1)
         document = snapshot.build([collection], collected_at, {identity.account_id: identity.partition})
         if on_shard:
             on_shard(identity.account_id, document)
@@ -84,21 +103,44 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
         raise UserError(f"no active account to read ({account_plan.skipped_summary() or 'the list is empty'})")
     trusted = account_plan.organization_accounts if accounts.organization else None
     partitions = dict.fromkeys(account_plan.account_ids, identity.partition)
+    tracker = Tracker(progress, accounts=len(account_plan.account_ids))
+    outcomes: dict[str, tuple[AccountCollection | None, list[CollectionError], int]] = {}
+    started = time.monotonic()
+    # One pool makes every call (the total bound); a driver thread per account in progress schedules that
+    # account's tasks into it (at most per_account submitted at once) and mostly waits.
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    drivers = ThreadPoolExecutor(max_workers=min(len(account_plan.account_ids), max_workers),
+                                 thread_name_prefix="account")
+    futures: dict[Future[tuple[AccountCollection | None, list[CollectionError], int]], str] = {}
+    caller_limit = threading.BoundedSemaphore(per_account)  # AssumeRole calls: the caller's account is one too
+    try:
+        for account_id in account_plan.account_ids:
+            futures[drivers.submit(
+                _collect_member, session, clients, role_arn(identity.partition, account_id, accounts.role_name),
+                accounts, account_id, regions, home, collectors=collectors, pool=pool,
+                per_account=per_account, caller_limit=caller_limit, tracker=tracker)] = account_id
+        for future in as_completed(futures):
+            account_id = futures[future]
+            outcomes[account_id] = outcome = future.result()
+            tracker.update(accounts_done=1)
+            if on_shard and outcome[0] is not None:
+                on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
+    except BaseException:
+        drivers.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    drivers.shutdown(wait=True)
+    pool.shutdown(wait=True)
     collections: list[AccountCollection] = []
     failures: list[CollectionError] = []
     member_calls = 0
-    started = time.monotonic()
-    for account_id in account_plan.account_ids:
-        collection, failed, calls = _collect_member(
-            session, clients, role_arn(identity.partition, account_id, accounts.role_name), accounts, account_id,
-            regions, home, collectors=collectors, max_workers=max_workers, progress=progress)
+    for account_id in account_plan.account_ids:  # in account order, whatever order they finished in
+        collection, failed, calls = outcomes[account_id]
         member_calls += calls
         if collection is None:
             failures.extend(failed)
-            continue
-        collections.append(collection)
-        if on_shard:
-            on_shard(account_id, snapshot.build([collection], collected_at, partitions, trusted_accounts=trusted))
+        else:
+            collections.append(collection)
     if not collections:
         first = failures[0]
         raise UserError(f"could not read any of the {len(account_plan.account_ids)} account(s); "
@@ -115,29 +157,33 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
                     regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
-                    max_workers: int, progress: Progress | None,
+                    pool: Executor, per_account: int, caller_limit: threading.BoundedSemaphore, tracker: Tracker,
                     ) -> tuple[AccountCollection | None, list[CollectionError], int]:
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
 
-    AssumeRole and the account's DescribeRegions come first: when either fails, it is that account's only
-    error. A requested region the account has not enabled is an OptInRequired error for that region.
+    AssumeRole and the account's DescribeRegions come first, each sent through the shared pool (so they count
+    against the total bound; AssumeRole calls, made in the caller's account, also against its own bound): when
+    either fails, it is that account's only error. A requested region the account has not enabled is an
+    OptInRequired error for that region.
     """
     try:
-        credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request))
+        with caller_limit:
+            credentials = pool.submit(
+                lambda: refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request))).result()
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
         return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
-    member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_workers)
+    member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=per_account)
     try:
-        enabled, known = aws.describe_regions(member, home)
+        enabled, known = pool.submit(aws.describe_regions, member, home).result()
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001
         return None, [_failure(account_id, REGIONS_KEY, "DescribeRegions", error)], member.calls
     chosen, not_enabled = aws.split_regions(regions, enabled, known)
     collection = collect_account(member, account_id, chosen, home, collectors=collectors,
-                                 max_workers=max_workers, progress=progress)
+                                 max_workers=per_account, progress=tracker, pool=pool, max_in_flight=per_account)
     collection.errors.extend(
         CollectionError(account_id, region, REGIONS_KEY, "DescribeRegions", "OptInRequired",
                         f"region {region} is not enabled for account {account_id} (opt-in required): not read")

@@ -2,14 +2,19 @@
 
 Every failed read becomes an error record and collection goes on; a key whose read failed is
 absent from the region (never an empty list that would read as "no resources").
+
+Several accounts can share one pool (the bound on calls in flight in total) while each account keeps
+at most `max_in_flight` of its tasks submitted (the bound per account). A task makes one call at a
+time, so tasks in flight bound calls in flight.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +25,42 @@ from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collec
 from auditor.errors import ReadOnlyViolation
 
 Items = list[dict[str, Any]]
-Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a collection stands: accounts and regions done (a region is done when all its reads are)."""
+
+    accounts_done: int = 0
+    accounts_total: int = 0
+    regions_done: int = 0
+    regions_total: int = 0
+    reads_done: int = 0
+
+
+Progress = Callable[[Status], None]
+
+
+class Tracker:
+    """Thread-safe counters of a collection's progress, reported to a Progress callback on every change."""
+
+    def __init__(self, progress: Progress | None = None, accounts: int = 1) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._status = Status(accounts_total=accounts)
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def update(self, *, accounts_done: int = 0, regions_done: int = 0, regions_total: int = 0,
+               reads_done: int = 0) -> None:
+        with self._lock:
+            s = self._status
+            self._status = Status(s.accounts_done + accounts_done, s.accounts_total, s.regions_done + regions_done,
+                                  s.regions_total + regions_total, s.reads_done + reads_done)
+            if self._progress:
+                self._progress(self._status)
 
 
 @dataclass
@@ -106,10 +146,17 @@ def collect_account(
     *,
     collectors: Iterable[Collector] | None = None,
     max_workers: int = 16,
-    progress: Progress | None = None,
+    progress: Progress | Tracker | None = None,
+    pool: Executor | None = None,
+    max_in_flight: int | None = None,
 ) -> AccountCollection:
-    """Read every collector in every region of one account, concurrently, at most max_workers at once."""
+    """Read every collector in every region of one account, concurrently.
+
+    Without `pool`, a pool of max_workers threads of its own; with one (shared by several accounts), at most
+    `max_in_flight` (default max_workers) of this account's tasks are submitted to it at once.
+    """
     started = time.monotonic()
+    tracker = progress if isinstance(progress, Tracker) else Tracker(progress)
     selected = list(collectors if collectors is not None else REGISTRY.values())
     children: dict[str, list[Collector]] = defaultdict(list)
     for collector in selected:
@@ -124,37 +171,56 @@ def collect_account(
             roots.append(_Task(collector, home_region, GLOBAL_REGION_KEY))
         else:
             roots.extend(_Task(collector, region, region) for region in regions)
-    total = sum(1 for _ in _expand(roots, children))
-    done = 0
+    remaining: dict[str, int] = defaultdict(int)  # tasks not yet done, per stored region
+    for task in _expand(roots, children):
+        remaining[task.store_region] += 1
+    counted_regions = [region for region in remaining if region != GLOBAL_REGION_KEY]
+    tracker.update(regions_total=len(counted_regions))
 
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    def finish(store_region: str, tasks: int) -> None:
+        remaining[store_region] -= tasks
+        region_done = int(remaining[store_region] == 0 and store_region != GLOBAL_REGION_KEY)
+        tracker.update(reads_done=tasks, regions_done=region_done)
+
+    own_pool = pool is None
+    executor = pool or ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    limit = max(1, max_in_flight or max_workers)
+    ready: deque[_Task] = deque(roots)
     pending: dict[Future[tuple[Items | None, list[CollectionError]]], _Task] = {}
+
+    def fill() -> None:
+        while ready and len(pending) < limit:
+            task = ready.popleft()
+            pending[executor.submit(_run, task, clients, account_id)] = task
+
     try:
-        for task in roots:
-            pending[pool.submit(_run, task, clients, account_id)] = task
+        fill()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
                 items, errors = future.result()
                 result.errors.extend(errors)
-                done += 1
                 if items is not None:
                     result.regions.setdefault(task.store_region, {})[task.collector.key] = items
-                for child in children.get(task.collector.key, []):
-                    if items is None:
-                        skipped = _skipped(child, task, account_id)
-                        result.errors.extend(skipped)
-                        done += len(skipped)
-                        continue
+                # Children go first: they are the longer chains, which bound the region's time.
+                for child in reversed(children.get(task.collector.key, [])):
                     child_task = _Task(child, task.region, task.store_region, items)
-                    pending[pool.submit(_run, child_task, clients, account_id)] = child_task
-                if progress:
-                    progress(done, total)
+                    if items is None:
+                        result.errors.extend(_skipped(child, task, account_id))
+                        finish(task.store_region, sum(1 for _ in _expand([child_task], children)))
+                        continue
+                    ready.appendleft(child_task)
+                finish(task.store_region, 1)
+            fill()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in pending:
+            future.cancel()
+        if own_pool:
+            executor.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    if own_pool:
+        executor.shutdown(wait=True)
     for store_region in {task.store_region for task in roots}:
         result.regions.setdefault(store_region, {})
     result.errors.sort(key=lambda e: (e.region, e.key, e.resource_id or "", e.operation, e.code))

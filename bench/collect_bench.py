@@ -1,0 +1,347 @@
+"""Collection speed: several accounts and regions behind a ~50 ms latency proxy, concurrent against sequential.
+
+    .venv/bin/python bench/collect_bench.py                # 3 accounts x 2 regions, 50 ms a request
+    .venv/bin/python bench/collect_bench.py --latency 0.1
+
+A moto server (its own process, on 127.0.0.1) holds 3 member accounts x 2 regions, each with a small but
+complete network. A threaded forwarding proxy on 127.0.0.1 holds every request `--latency` seconds before
+passing it on, and counts them. The real collection (auditor.collect.collect, AssumeRole into each account)
+runs through AWS_ENDPOINT_URL=proxy:
+
+  (a) concurrent, default settings (--max-workers 16, per account min(16, --max-workers));
+  (b) sequential (--max-workers 1: one call at a time);
+  (c) each account and region alone, without any bound (256): the slowest is the critical path of a region.
+
+Targets (issue 5): API calls equal to the minimum the resources require; (a) within 1.5 times (c);
+(a) at least 10 times faster than (b). AWS_MAX_ATTEMPTS=1: moto answers what it does not implement with
+HTTP 500, which botocore would otherwise retry; with one attempt each of those keys costs exactly one call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LOOPBACK = "127.0.0.1"
+ROLE = "NetworkAudit"
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+REGIONS = ("us-east-1", "eu-west-1")
+HOME = "us-east-1"
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=HOME,
+    AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard", AWS_EC2_METADATA_DISABLED="true",
+    NO_PROXY=LOOPBACK, no_proxy=LOOPBACK,
+)
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
+    os.environ.pop(_name, None)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def _serve_moto(port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    threading.Event().wait()
+
+
+def start_moto() -> tuple[str, multiprocessing.Process]:
+    """moto in a process of its own, so its CPU time does not share the collection's interpreter."""
+    port = _free_port()
+    process = multiprocessing.get_context("spawn").Process(target=_serve_moto, args=(port,), daemon=True)
+    process.start()
+    url = f"http://{LOOPBACK}:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=2):
+                return url, process
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("moto server did not start")
+
+
+class LatencyProxy:
+    """A threaded HTTP/1.1 forwarding proxy on 127.0.0.1: every request waits `latency` seconds, and is counted."""
+
+    def __init__(self, upstream_port: int, latency: float, replay: bool = True) -> None:
+        self.latency = latency
+        self.replay = replay
+        self.cache: dict[tuple[str, str, str, bytes], tuple[int, list[tuple[str, str]], bytes]] = {}
+        self.replayed = self.last_replayed = 0
+        self.requests = 0
+        self.operations: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        local = threading.local()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body leave in two writes: without this, Nagle's algorithm and the client's
+                # delayed ACK add about 40 ms to every response, on top of the latency asked for.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                target = self.headers.get("X-Amz-Target", "")
+                action = target.rsplit(".", 1)[-1] if target else next(
+                    (part[7:] for part in body.decode(errors="replace").split("&") if part.startswith("Action=")), "?")
+                with proxy.lock:
+                    proxy.requests += 1
+                    proxy.operations[action] += 1
+                time.sleep(proxy.latency)
+                # The same request from the same credentials (key id, region, service: the date left out)
+                # gets the answer moto gave the first time, so moto's own CPU time is not what is measured.
+                scope = self.headers.get("Authorization", "").partition("Credential=")[2].split(",")[0].split("/")
+                key = ("/".join(scope[:1] + scope[2:4]), self.command, self.path, body)
+                cached = proxy.cache.get(key) if proxy.replay else None
+                if cached is None:
+                    connection = getattr(local, "connection", None)
+                    if connection is None:
+                        connection = local.connection = http.client.HTTPConnection(LOOPBACK, upstream_port,
+                                                                                   timeout=60)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    cached = (response.status, response.getheaders(), response.read())
+                    proxy.cache[key] = cached
+                else:
+                    with proxy.lock:
+                        proxy.replayed += 1
+                status, response_headers, payload = cached
+                self.send_response(status)
+                for key, value in response_headers:
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward  # noqa: N815
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512  # the default backlog of 5 drops a burst of new connections' SYNs (1 s each)
+
+        self.server = Server((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def take(self) -> int:
+        with self.lock:
+            count, self.requests = self.requests, 0
+            self.last_replayed, self.replayed = self.replayed, 0
+            return count
+
+
+def _client(url: str, service: str, account_id: str, region: str) -> Any:
+    import boto3
+
+    sts = boto3.client("sts", region_name=HOME, endpoint_url=url)
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}",
+                                  RoleSessionName="seed")["Credentials"]
+    return boto3.client(service, region_name=region, endpoint_url=url,
+                        aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["SessionToken"])
+
+
+def seed(url: str) -> Counter[str]:
+    """Per account and region: 3 VPCs, 6 subnets, route tables with routes, 2 peerings, gateway and interface
+    endpoints, an NLB behind an endpoint service with a permission, a prefix list, IGW, NAT, a TGW with a
+    route table and two VPC attachments, a VPN. Returns what was created, counted by kind."""
+    created: Counter[str] = Counter()
+    for n, account_id in enumerate(ACCOUNTS):
+        for r, region in enumerate(REGIONS):
+            ec2 = _client(url, "ec2", account_id, region)
+            elbv2 = _client(url, "elbv2", account_id, region)
+            az = f"{region}a"
+            vpcs, subnets = [], []
+            for v in range(3):
+                vpc = ec2.create_vpc(CidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16")["Vpc"]["VpcId"]
+                vpcs.append(vpc)
+                for s in range(2):
+                    subnets.append(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{n * 20 + r * 10 + v}.{s}.0/24",
+                                                     AvailabilityZone=az)["Subnet"]["SubnetId"])
+                table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+                ec2.associate_route_table(RouteTableId=table, SubnetId=subnets[-1])
+                created.update(vpc=1, subnet=2, route_table=1)
+            for a, b in ((0, 1), (1, 2)):
+                pcx = ec2.create_vpc_peering_connection(VpcId=vpcs[a], PeerVpcId=vpcs[b])["VpcPeeringConnection"]
+                ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+                created.update(peering=1)
+            igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+            ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpcs[0])
+            allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=allocation)
+            ec2.create_managed_prefix_list(PrefixListName="onprem", MaxEntries=5, AddressFamily="IPv4",
+                                           Entries=[{"Cidr": "172.16.0.0/12"}])
+            ec2.create_vpc_endpoint(VpcId=vpcs[0], ServiceName=f"com.amazonaws.{region}.s3",
+                                    VpcEndpointType="Gateway")
+            ec2.create_vpc_endpoint(VpcId=vpcs[1], ServiceName=f"com.amazonaws.{region}.sts",
+                                    VpcEndpointType="Interface", SubnetIds=[subnets[2]])
+            nlb = elbv2.create_load_balancer(Name=f"nlb-{n}-{r}", Type="network", Scheme="internal",
+                                             Subnets=[subnets[4]])["LoadBalancers"][0]["LoadBalancerArn"]
+            service = ec2.create_vpc_endpoint_service_configuration(
+                NetworkLoadBalancerArns=[nlb], AcceptanceRequired=True)["ServiceConfiguration"]["ServiceId"]
+            ec2.modify_vpc_endpoint_service_permissions(
+                ServiceId=service, AddAllowedPrincipals=[f"arn:aws:iam::{ACCOUNTS[(n + 1) % 3]}:root"])
+            tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+            tgw_table = ec2.create_transit_gateway_route_table(
+                TransitGatewayId=tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+            for v in (0, 2):
+                attachment = ec2.create_transit_gateway_vpc_attachment(
+                    TransitGatewayId=tgw, VpcId=vpcs[v], SubnetIds=[subnets[v * 2]],
+                )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+                ec2.create_transit_gateway_route(TransitGatewayRouteTableId=tgw_table,
+                                                 DestinationCidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16",
+                                                 TransitGatewayAttachmentId=attachment)
+            vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+            ec2.attach_vpn_gateway(VpcId=vpcs[2], VpnGatewayId=vgw)
+            cgw = ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65000,
+                                              PublicIp=f"203.0.113.{n * 2 + r + 1}")["CustomerGateway"]
+            ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
+                                      VpnGatewayId=vgw, Options={"StaticRoutesOnly": True})
+            created.update(igw=1, nat=1, prefix_list=1, endpoint=2, endpoint_service=1, tgw=1,
+                           tgw_route_table=1, tgw_attachment=2, vpn=1)
+    return created
+
+
+# Calls one parent item costs each child key: everything not listed is one (paginated, never paged by moto).
+PER_PARENT_CALLS = {"ec2:VpcDnsAttributes": 2}  # enableDnsSupport and enableDnsHostnames
+
+
+def minimum_calls(document: dict[str, Any], accounts: int) -> tuple[int, Counter[str]]:
+    """The fewest calls that can read what the snapshot holds: per account and region one call per root key
+    (one page each), per parent item the child's calls; plus GetCallerIdentity, and per account AssumeRole and
+    DescribeRegions. A key that failed (moto does not implement it) cost its one
+    call; its children were not read, so cost nothing."""
+    from auditor.collect.registry import GLOBAL_REGION_KEY, REGISTRY
+
+    parts: Counter[str] = Counter(setup=1 + 2 * accounts)
+    failed = {(e["account_id"], e["region"], e["key"]) for e in document["errors"] if not e.get("resource_id")}
+    for account_id, account in document["accounts"].items():
+        for region, data in account["regions"].items():
+            for collector in REGISTRY.values():
+                if (collector.scope == "global") != (region == GLOBAL_REGION_KEY):
+                    continue
+                if collector.parent is None:
+                    parts["list pages"] += 1
+                    continue
+                parent_read = collector.parent in data
+                if not parent_read and (account_id, region, collector.parent) in failed:
+                    continue
+                parents = len(data.get(collector.parent, []))
+                parts[f"per {collector.parent.split(':')[1]}: {collector.key.split(':')[1]}"] += \
+                    parents * PER_PARENT_CALLS.get(collector.key, 1)
+    return sum(parts.values()), parts
+
+
+def run(proxy: LatencyProxy, *, accounts: tuple[str, ...], regions: tuple[str, ...],
+        max_workers: int, per_account: int | None) -> tuple[float, Any, int]:
+    import boto3
+
+    from auditor.accounts import AccountRequest
+    from auditor.collect import collect
+
+    session = boto3.Session(region_name=HOME)
+    proxy.take()
+    started = time.perf_counter()
+    collected = collect(session, list(regions), max_workers=max_workers, max_workers_per_account=per_account,
+                        accounts=AccountRequest(role_name=ROLE, account_ids=accounts))
+    return time.perf_counter() - started, collected, proxy.take()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds each request is held (default 0.05)")
+    parser.add_argument("--no-replay", dest="replay", action="store_false",
+                        help="send every request to moto (its CPU time, about 20 ms a request here, then dominates)")
+    args = parser.parse_args()
+
+    moto_url, moto_process = start_moto()
+    try:
+        created = seed(moto_url)
+        proxy = LatencyProxy(int(moto_url.rsplit(":", 1)[1]), args.latency, args.replay)
+        os.environ["AWS_ENDPOINT_URL"] = proxy.url
+        print(f"moto on {moto_url}, latency proxy on {proxy.url} ({args.latency * 1000:.0f} ms a request), "
+              f"AWS_MAX_ATTEMPTS=1")
+        print(f"seeded {len(ACCOUNTS)} accounts x {len(REGIONS)} regions: "
+              + ", ".join(f"{n} {kind}" for kind, n in sorted(created.items())))
+
+        from auditor.collect import per_account_default
+
+        # Warm-up: the first pass through moto (recorded by the proxy), then every single-region run once.
+        run(proxy, accounts=ACCOUNTS, regions=REGIONS, max_workers=16, per_account=None)
+        for account_id in ACCOUNTS:
+            for region in REGIONS:
+                run(proxy, accounts=(account_id,), regions=(region,), max_workers=256, per_account=256)
+        concurrent_s, concurrent, concurrent_requests = run(proxy, accounts=ACCOUNTS, regions=REGIONS,
+                                                            max_workers=16, per_account=None)
+        replayed = proxy.last_replayed
+        sequential_s, sequential, sequential_requests = run(proxy, accounts=ACCOUNTS, regions=REGIONS,
+                                                            max_workers=1, per_account=None)
+        alone = {}
+        for account_id in ACCOUNTS:
+            for region in REGIONS:
+                alone[(account_id, region)] = run(proxy, accounts=(account_id,), regions=(region,),
+                                                  max_workers=256, per_account=256)[0]
+        slowest, critical_s = max(alone.items(), key=lambda item: item[1])
+        minimum, parts = minimum_calls(concurrent.document, len(ACCOUNTS))
+
+        same = concurrent.document["accounts"] == sequential.document["accounts"]
+        if args.replay:
+            print(f"\nreplayed from the first pass through moto: {replayed} of {concurrent_requests} requests in (a)")
+        print(f"(a) concurrent, --max-workers 16 (per account {per_account_default(16)}): {concurrent_s:6.2f} s, "
+              f"{concurrent.api_calls} API calls counted by the guard, {concurrent_requests} requests at the proxy")
+        print(f"(b) sequential, --max-workers 1:                {sequential_s:6.2f} s, "
+              f"{sequential.api_calls} API calls, {sequential_requests} requests; same snapshot as (a): {same}")
+        print(f"(c) slowest region alone ({slowest[0]} {slowest[1]}, unbounded): {critical_s:6.2f} s "
+              f"(fastest {min(alone.values()):.2f} s)")
+        print(f"\nminimum calls for these resources: {minimum} = "
+              + " + ".join(f"{n} {part}" for part, n in sorted(parts.items()) if n))
+        errors = Counter(f"{e['key']} {e['code']}" for e in concurrent.document["errors"])
+        print(f"keys moto does not serve (one call each, then an error record): {sum(errors.values())} "
+              f"({len(errors)} kinds)")
+        print("\ntargets:")
+        print(f"  API calls = minimum:              {concurrent.api_calls} vs {minimum}: "
+              f"{'met' if concurrent.api_calls == minimum else 'NOT met'}")
+        print(f"  wall <= 1.5 x slowest region:     {concurrent_s / critical_s:.2f} x: "
+              f"{'met' if concurrent_s <= 1.5 * critical_s else 'NOT met'}")
+        print(f"  >= 10 x faster than sequential:   {sequential_s / concurrent_s:.1f} x: "
+              f"{'met' if sequential_s >= 10 * concurrent_s else 'NOT met'}")
+    finally:
+        moto_process.terminate()
+        moto_process.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
