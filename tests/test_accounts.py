@@ -26,11 +26,11 @@ from auditor.accounts import (
     assumed_session,
     refreshing_credentials,
 )
-from auditor.cli import main
 from auditor.engine import load_rules, run_audit
 from auditor.errors import ReadOnlyViolation
 from auditor.index import Index
 from auditor.merge import merge_snapshots
+from tests.cli import run_cli
 from tests.conftest import ACCOUNT_ID as CALLER
 from tests.conftest import REGION
 from tests.factories import NOW, OTHER_ACCOUNT, SnapshotBuilder
@@ -41,15 +41,7 @@ CIDRS = {MEMBER_A: "10.1.0.0/16", MEMBER_B: "10.2.0.0/16", MEMBER_C: "10.3.0.0/1
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in process, as the console script does: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def member_client(service: str, account_id: str) -> Any:

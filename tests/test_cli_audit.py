@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 import auditor
-from auditor.cli import main
 from auditor.engine import run_audit
 from auditor.index import Index
+from tests.cli import run_cli
 from tests.factories import NOW, SnapshotBuilder
 
 SCHEMA = json.loads((Path(auditor.__file__).parent / "schemas" / "findings.schema.json").read_text())
@@ -43,13 +43,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """
     if args[:1] == ("audit",) and "--select" not in args:
         args = (*args, "--select", "PCX003,AUD001")
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *args)
 
 
 def test_json_report_validates_against_the_schema_and_sorts_findings(tmp_path, capsys) -> None:

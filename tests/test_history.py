@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from auditor import history as history_module
-from auditor.cli import main
 from auditor.engine import resolve_rule, run_audit
 from auditor.history import Coverage, History, Recorded
 from auditor.index import Index
 from auditor.reports import RENDERERS, Report
+from tests.cli import run_cli
 from tests.factories import NOW, OTHER_ACCOUNT, SnapshotBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,15 +52,7 @@ def _write(tmp_path: Path, document: dict[str, Any], name: str = "snap.json") ->
     return str(path)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The CLI in process: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def _audit(capsys: pytest.CaptureFixture[str], tmp_path: Path, document: dict[str, Any], history: Path,

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from auditor import __version__, snapshot
-from auditor.cli import cli, main
+from auditor.cli import cli
 from auditor.errors import UserError
 from auditor.merge import merge_command, merge_snapshots
+from tests.cli import run_cli
 from tests.factories import ACCOUNT, OTHER_ACCOUNT, REGION, SnapshotBuilder
 
 if "merge" not in cli.commands:  # until cli.py registers it
@@ -51,15 +52,7 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in process, as the console script does: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def _peering_findings(capsys: pytest.CaptureFixture[str], path: Path) -> list[dict[str, Any]]:
