@@ -265,13 +265,17 @@ def _parsed(items: list[Item]) -> list[tuple[Network, Item]]:
     return [(net, item) for item in items if (net := network(item.get("DestinationCidr"))) is not None]
 
 
+def _by_destination(items: list[Item]) -> dict[Network, list[Item]]:
+    grouped: dict[Network, list[Item]] = defaultdict(list)
+    for destination, item in _parsed(items):
+        grouped[destination].append(item)
+    return grouped
+
+
 def _routes_without_authorization(scope: Scope, endpoint: Item, authorizations: list[Item],
                                   routes: list[Item]) -> Iterator[Failure]:
     granted = CidrIndex(_parsed(authorizations))
-    by_destination: dict[Network, list[Item]] = defaultdict(list)
-    for destination, route in _parsed(routes):
-        by_destination[destination].append(route)
-    for destination, its_routes in by_destination.items():
+    for destination, its_routes in _by_destination(routes).items():
         if granted.containing(destination):
             continue
         subnets = [str(r.get("TargetSubnet") or r.get("TransitGatewayAttachmentId")) for r in its_routes]
@@ -288,10 +292,7 @@ def _routes_without_authorization(scope: Scope, endpoint: Item, authorizations: 
 def _authorizations_without_route(scope: Scope, endpoint: Item, authorizations: list[Item],
                                   routes: list[Item]) -> Iterator[Failure]:
     routed = CidrIndex(_parsed(routes))
-    by_destination: dict[Network, list[Item]] = defaultdict(list)
-    for destination, authorization in _parsed(authorizations):
-        by_destination[destination].append(authorization)
-    for destination, grants in by_destination.items():
+    for destination, grants in _by_destination(authorizations).items():
         if routed.overlapping(destination):
             continue
         who = listed(sorted({"every user" if a.get("AccessAll") else f"group {a.get('GroupId')}" for a in grants}))
