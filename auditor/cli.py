@@ -424,6 +424,7 @@ def _diff_table(document: dict[str, Any]) -> str:
 
 
 cli.add_command(merge_command)
+import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,109 @@
+"""The VPC-to-VPC reachability matrix of a snapshot: routing only, both directions. Pure.
+
+VPC A reaches VPC B when a route table in use in A sends one of B's CIDR blocks, whole, into B (the
+walker's steps, without ACLs or security groups). A pair is reachable when each reaches the other.
+Only VPCs that some route of A covers are walked, and each transit gateway step is settled once per
+destination, so the matrix grows with the routes rather than with the square of the VPCs alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from auditor.index import Network, route_target
+from auditor.paths.model import Endpoint
+from auditor.paths.walk import Walker
+from auditor.paths.world import World
+
+
+@dataclass(frozen=True)
+class Matrix:
+    vpcs: list[str]
+    reaches: dict[str, frozenset[str]]  # VPC -> the VPCs its routes deliver to
+
+    def cell(self, a: str, b: str) -> str:
+        """"both", "forward" (a reaches b, no way back), "return" (only b reaches a), "" or "self"."""
+        if a == b:
+            return "self"
+        there, back = b in self.reaches[a], a in self.reaches[b]
+        return "both" if there and back else "forward" if there else "return" if back else ""
+
+
+def matrix(world: World, walker: Walker | None = None) -> Matrix:
+    walker = walker or Walker(world)
+    vpcs = sorted(world.vpcs)
+    destinations = {vpc: [Endpoint(text=vpc, kind="vpc", network=net, vpc_id=vpc) for net in world.vpc_networks(vpc)]
+                    for vpc in vpcs}
+    reaches = {}
+    for vpc in vpcs:
+        scope = world.vpcs[vpc].scope
+        found: set[str] = set()
+        for table, _ in scope.tables_in_use(vpc).values():
+            table_id = str(table["RouteTableId"])
+            for candidate in sorted(_covered(world, scope, table, vpc) - found):
+                if any(walker.delivers(vpc, table_id, end) for end in destinations[candidate]):
+                    found.add(candidate)
+        reaches[vpc] = frozenset(found)
+    return Matrix(vpcs, reaches)
+
+
+def _covered(world: World, scope: object, table: dict[str, object], vpc: str) -> set[str]:
+    """The VPCs with a CIDR block that a non-local route of the table holds whole."""
+    covered: set[str] = set()
+    destination_networks = scope.destination_networks  # type: ignore[attr-defined]
+    for route in table.get("Routes") or []:  # type: ignore[attr-defined]
+        if route_target(route) == "local":
+            continue
+        nets: list[Network] = destination_networks(route)
+        for net in nets:
+            covered.update(other for _, other in world.vpc_cidrs.inside(net))
+    covered.discard(vpc)
+    return covered
+
+
+def _label(world: World, vpc: str) -> str:
+    tags = world.vpcs[vpc].item.get("Tags") or []
+    name = next((t.get("Value") for t in tags if t.get("Key") == "Name" and t.get("Value")), None)
+    return f"{vpc} ({name})" if name else vpc
+
+
+def as_table(world: World, result: Matrix) -> str:
+    header = ["from \\ to"] + [str(n) for n in range(1, len(result.vpcs) + 1)]
+    rows = [[f"{n} {_label(world, a)}"] + [_mark(result.cell(a, b)) for b in result.vpcs]
+            for n, a in enumerate(result.vpcs, 1)]
+    legend = ("\nY both ways   > forward only (no route back)   < return only   . no route   - itself\n"
+              f"{sum(result.cell(a, b) == 'both' for a in result.vpcs for b in result.vpcs if a < b)} of "
+              f"{len(result.vpcs) * (len(result.vpcs) - 1) // 2} pairs reach each other both ways\n")
+    return tabulate(rows, headers=header, tablefmt="simple") + "\n" + legend
+
+
+def _mark(cell: str) -> str:
+    return {"both": "Y", "forward": ">", "return": "<", "self": "-"}.get(cell, ".")
+
+
+def as_json(world: World, result: Matrix) -> str:
+    vpcs = []
+    for vpc in result.vpcs:
+        scope = world.vpcs[vpc].scope
+        vpcs.append({"vpc_id": vpc, "account_id": scope.account_id, "region": scope.region,
+                     "cidrs": [str(n) for n in world.vpc_networks(vpc)], "reaches": sorted(result.reaches[vpc])})
+    pairs = [[a, b] for a in result.vpcs for b in result.vpcs if a < b and result.cell(a, b) == "both"]
+    one_way = [[a, b] for a in result.vpcs for b in sorted(result.reaches[a]) if a not in result.reaches[b]]
+    return json.dumps({"vpcs": vpcs, "reachable_pairs": pairs, "one_way": one_way}, indent=2) + "\n"
+
+
+def as_csv(world: World, result: Matrix) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["from"] + result.vpcs)
+    for a in result.vpcs:
+        writer.writerow([a] + [result.cell(a, b) for b in result.vpcs])
+    return out.getvalue()
+
+
+RENDERERS = {"table": as_table, "json": as_json, "csv": as_csv}

@@ -1,0 +1,112 @@
+"""Which route a packet takes: longest prefix match, then AWS's route priority. Pure, one implementation.
+
+VPC route tables: the most specific destination wins; between equally specific routes the local route
+wins, then static routes, then prefix-list routes, then propagated ones. Transit gateway route tables:
+the most specific wins; then static over prefix-list references over propagated routes, and among
+propagated ones VPC, Direct Connect gateway, Connect, VPN (AWS's documented order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from auditor.index import Item, Network, network, span
+from auditor.items import lowered
+
+_PROPAGATED_ORDER = {"vpc": 3, "direct-connect-gateway": 4, "connect": 5, "vpn": 6}
+
+
+class Match(NamedTuple):
+    """The route chosen for a destination, and the destination network (a prefix-list entry) that matched."""
+
+    route: Item
+    network: Network
+
+
+def vpc_route_priority(route: Item) -> int:
+    origin = lowered(route.get("Origin"))
+    if origin == "createroutetable":
+        return 0
+    if origin == "enablevgwroutepropagation":
+        return 3
+    return 2 if route.get("DestinationPrefixListId") else 1
+
+
+def tgw_route_priority(route: Item) -> int:
+    if lowered(route.get("Type")) == "propagated":
+        kinds = [lowered(a.get("ResourceType")) for a in route.get("TransitGatewayAttachments") or []]
+        return min((_PROPAGATED_ORDER.get(k, 7) for k in kinds), default=7)
+    return 1 if route.get("PrefixListId") else 0
+
+
+class RouteTable:
+    """One route table compiled for lookups: per (IP version, prefix length), the best route per network.
+
+    A lookup probes each prefix length present, longest first: a handful of dictionary probes.
+    """
+
+    __slots__ = ("_by_length", "_lengths")
+
+    def __init__(self, routes: Iterable[tuple[Network, int, Item]]) -> None:
+        by_length: dict[tuple[int, int], dict[int, tuple[int, Network, Item]]] = {}
+        for net, priority, route in routes:
+            version, first, _ = span(net)
+            bucket = by_length.setdefault((version, net.prefixlen), {})
+            held = bucket.get(first)
+            if held is None or priority < held[0]:
+                bucket[first] = (priority, net, route)
+        self._by_length = by_length
+        self._lengths = sorted(by_length, key=lambda key: -key[1])
+
+    def lookup(self, destination: Network) -> Match | None:
+        """The route for every address of `destination` (None: no route holds all of it)."""
+        version, first, _ = span(destination)
+        bits = destination.max_prefixlen
+        for key in self._lengths:
+            length = key[1]
+            if key[0] != version or length > destination.prefixlen:
+                continue
+            shift = bits - length
+            held = self._by_length[key].get((first >> shift) << shift)
+            if held is not None:
+                return Match(held[2], held[1])
+        return None
+
+    def partial(self, destination: Network) -> list[Match]:
+        """Routes more specific than `destination` that cover only part of it (explains a split)."""
+        version, first, last = span(destination)
+        found = []
+        for (route_version, length), bucket in self._by_length.items():
+            if route_version != version or length <= destination.prefixlen:
+                continue
+            found += [Match(route, net) for start, (_, net, route) in bucket.items() if first <= start <= last]
+        return found
+
+
+def compile_vpc_table(table: Item, resolve_prefix_list: Callable[[str], list[Network]]) -> RouteTable:
+    rows = []
+    for route in table.get("Routes") or []:
+        priority = vpc_route_priority(route)
+        cidr = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+        if cidr:
+            parsed = network(cidr)
+            if parsed is not None:
+                rows.append((parsed, priority, route))
+        elif route.get("DestinationPrefixListId"):
+            rows += [(net, priority, route) for net in resolve_prefix_list(route["DestinationPrefixListId"])]
+    return RouteTable(rows)
+
+
+def compile_tgw_table(routes: list[Item], resolve_prefix_list: Callable[[str], list[Network]]) -> RouteTable:
+    rows = []
+    for route in routes:
+        if lowered(route.get("State")) in ("deleted", "deleting"):
+            continue
+        priority = tgw_route_priority(route)
+        parsed = network(route.get("DestinationCidrBlock"))
+        if parsed is not None:
+            rows.append((parsed, priority, route))
+        elif route.get("PrefixListId"):
+            rows += [(net, priority, route) for net in resolve_prefix_list(route["PrefixListId"])]
+    return RouteTable(rows)

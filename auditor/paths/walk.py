@@ -1,0 +1,444 @@
+"""Follow one packet hop by hop, as AWS forwards it, through one snapshot. Pure: no AWS calls, no printing.
+
+The walk never stops at the first blocker when it can tell where the packet was meant to go: a
+missing route whose intended target is plain (the one peering or transit gateway joining the two
+VPCs) is reported, then the walk goes on as if it were fixed, so every blocker on the path is listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.index import Item, Network, Scope, route_destination, route_target, within
+from auditor.items import lowered
+from auditor.paths import fixes
+from auditor.paths.filters import Traffic, acl_verdict, group_verdict
+from auditor.paths.model import Blocker, Direction, Endpoint, Hop
+from auditor.paths.routing import RouteTable, compile_tgw_table, compile_vpc_table
+from auditor.paths.world import World
+
+MAX_STEPS = 16
+DOWN_PEERING = ("deleted", "rejected", "failed", "expired")
+CUSTOMER_TYPES = ("vpn", "direct-connect-gateway", "connect")
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the packet is: `kind` is table, peering, tgw-from-vpc, tgw, tgw-to-vpc, vgw, deliver or customer."""
+
+    kind: str
+    ident: str
+    vpc_id: str = ""
+    attachment: str = ""
+
+
+class Walker:
+    """Walks packets through one snapshot; compiled route tables are kept for every walk that follows."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._vpc_tables: dict[str, RouteTable] = {}
+        self._tgw_tables: dict[str, RouteTable] = {}
+        self._settled: dict[tuple[Step, str | None, Network], bool] = {}
+
+    # compiled tables
+    def vpc_table(self, table: Item) -> RouteTable:
+        table_id = str(table["RouteTableId"])
+        compiled = self._vpc_tables.get(table_id)
+        if compiled is None:
+            compiled = self._vpc_tables[table_id] = compile_vpc_table(table, self.world.prefix_list_networks)
+        return compiled
+
+    def tgw_table(self, table_id: str) -> RouteTable | None:
+        compiled = self._tgw_tables.get(table_id)
+        if compiled is None:
+            routes = self.world.tgw_routes.get(table_id)
+            if routes is None:
+                return None
+            compiled = self._tgw_tables[table_id] = compile_tgw_table(routes, self.world.prefix_list_networks)
+        return compiled
+
+    def table_of(self, vpc_id: str, subnet_id: str | None) -> tuple[Scope, Item] | None:
+        located = self.world.vpcs.get(vpc_id)
+        if located is None:
+            return None
+        scope = located.scope
+        subnet = self.world.subnets.get(subnet_id) if subnet_id else None
+        table = scope.table_for_subnet(subnet.item) if subnet else scope.main_table(vpc_id)
+        return (scope, table) if table is not None else None
+
+    # the walk
+    def trace(self, src: Endpoint, dst: Endpoint, traffic: Traffic, *, reply: bool = False,
+              filters: bool = True, prefer: str = "") -> Direction:
+        """One direction from `src` to `dst`. A reply skips security groups (stateful) and goes to ephemeral ports."""
+        walk = Direction()
+        if filters and not reply and src.interface_id:
+            self._groups(walk, src, dst, traffic, egress=True)
+        if filters and src.subnet_id:
+            self._acl(walk, src.subnet_id, peer=dst.network, traffic=traffic, egress=True)
+        step: Step | None = self._first_step(walk, src, dst, prefer)
+        for _ in range(MAX_STEPS):
+            if step is None or step.kind in ("deliver", "customer"):
+                break
+            step = self._handler(step)(walk, step, dst, reply)
+        else:
+            walk.blockers.append(Blocker("ROUTING_LOOP", step.ident if step else "", "the packet went through "
+                                         f"more than {MAX_STEPS} hops: the routes form a loop", "fix the routes"))
+            return walk
+        if step is not None:
+            self._arrive(walk, step, src, dst, traffic, reply=reply, filters=filters)
+        return walk
+
+    def _handler(self, step: Step) -> Any:
+        return getattr(self, "_" + step.kind.replace("-", "_"))
+
+    def delivers(self, vpc_id: str, table_id: str, dst: Endpoint) -> bool:
+        """Routing only: whether a packet leaving through `table_id` of `vpc_id` arrives in `dst`'s VPC.
+
+        The same steps as `trace`, without filters; each step past the first is settled once per destination.
+        """
+        return self._settles(Step("table", table_id, vpc_id), dst, set())
+
+    def _settles(self, step: Step, dst: Endpoint, seen: set[Step]) -> bool:
+        key = (step, dst.vpc_id, dst.network)
+        known = self._settled.get(key)
+        if known is not None:
+            return known
+        if step in seen or len(seen) > MAX_STEPS:
+            return False
+        scratch = Direction()
+        following = self._handler(step)(scratch, step, dst, False)
+        if scratch.blockers or following is None or following.kind == "customer":
+            verdict = False
+        elif following.kind == "deliver":
+            verdict = following.vpc_id == dst.vpc_id
+        else:
+            verdict = self._settles(following, dst, seen | {step})
+        if step.kind != "table":  # a source table is asked about each destination once: keep memory flat
+            self._settled[key] = verdict
+        return verdict
+
+    def _first_step(self, walk: Direction, src: Endpoint, dst: Endpoint, prefer: str) -> Step | None:
+        if not src.customer:
+            found = self.table_of(str(src.vpc_id), src.subnet_id)
+            if found is None:
+                walk.blockers.append(Blocker("NO_ROUTE_TABLE", str(src.vpc_id), f"{src.vpc_id} has no route table "
+                                             "in the snapshot", "collect ec2:RouteTables for its account"))
+                return None
+            return Step("table", str(found[1]["RouteTableId"]), str(src.vpc_id))
+        entries = sorted(src.entries, key=lambda e: (e[1] != prefer, not self._leads_to(e, dst), e))
+        kind, ident = entries[0]
+        if kind == "vgw":
+            located = self.world.vpn_gateway(ident)
+            vpcs = [a.get("VpcId") for a in (located.item.get("VpcAttachments") or []) if
+                    lowered(a.get("State")) == "attached"] if located else []
+            self._hop(walk, ident, "AWS::EC2::VPNGateway", located.scope if located else None,
+                      f"from {src.network} into {', '.join(map(str, vpcs)) or 'no VPC'}")
+            if not vpcs:
+                walk.blockers.append(Blocker("VGW_NOT_ATTACHED", ident, f"{ident} is attached to no VPC",
+                                             f"aws ec2 attach-vpn-gateway --vpn-gateway-id {ident} --vpc-id <vpc>"))
+                return None
+            return self._enter_vpc(walk, str(vpcs[0]), dst, ident, transit=False)
+        tgw_id, attachment = ident.split("/", 1)
+        return Step("tgw", tgw_id, attachment=attachment)
+
+    def _leads_to(self, entry: tuple[str, str], dst: Endpoint) -> bool:
+        kind, ident = entry
+        if kind == "vgw":
+            return ident == self.world.vgw_id_of(str(dst.vpc_id))
+        return (ident.split("/", 1)[0], str(dst.vpc_id)) in self.world.tgw_vpc_attachments
+
+    def _table(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        located = self.world.vpcs[step.vpc_id]
+        scope = located.scope
+        table = scope.by_id("ec2:RouteTables", "RouteTableId")[step.ident]
+        match = self.vpc_table(table).lookup(dst.network)
+        if match is None:
+            return self._no_route(walk, scope, step, dst, reply)
+        route = match.route
+        target = route_target(route)
+        self._hop(walk, step.ident, "AWS::EC2::RouteTable", scope, f"{route_destination(route)} -> {target}")
+        if lowered(route.get("State")) == "blackhole":
+            walk.blockers.append(Blocker(
+                "BAD_STATE_ROUTE", step.ident, f"route {route_destination(route)} -> {target} in {step.ident} is a "
+                "blackhole: its target no longer exists",
+                fixes.replace_blackhole(step.ident, route_destination(route))))
+            return None
+        return self._follow(walk, step, scope, target, dst)
+
+    def _follow(self, walk: Direction, step: Step, scope: Scope, target: str, dst: Endpoint) -> Step | None:
+        if target == "local":
+            return Step("deliver", step.vpc_id, step.vpc_id)
+        for prefix, kind in (("pcx-", "peering"), ("tgw-", "tgw-from-vpc"), ("vgw-", "vgw")):
+            if target.startswith(prefix):
+                return Step(kind, target, step.vpc_id)
+        if target.startswith(("igw-", "eigw-")):
+            walk.blockers.append(Blocker(
+                "ROUTE_TO_INTERNET_GATEWAY", step.ident, f"{step.ident} sends {dst.network} to the internet gateway "
+                f"{target}; a private address is not reachable over the internet",
+                fixes.create_route(step.ident, dst.network, self._intended_target(step.vpc_id, dst))))
+            return None
+        appliance = self.world.appliance_subnet(target)
+        if appliance is None:
+            walk.blockers.append(Blocker("UNSUPPORTED_ROUTE_TARGET", step.ident, f"path analysis does not follow "
+                                         f"traffic through {target} (not in the snapshot, or not modelled)",
+                                         "check this hop by hand or with AWS Reachability Analyzer"))
+            return None
+        found = self.table_of(step.vpc_id, appliance)
+        if found is None:
+            return None
+        self._hop(walk, target, "AWS::EC2::NetworkInterface", scope, f"through the appliance in {appliance}")
+        return Step("table", str(found[1]["RouteTableId"]), step.vpc_id)
+
+    def _no_route(self, walk: Direction, scope: Scope, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        target = self._intended_target(step.vpc_id, dst)
+        destination = self._destination_block(dst)
+        code = "NO_ROUTE_TO_DESTINATION"
+        if reply and target and target.startswith("tgw-"):
+            code = "RESPONSE_RTB_HAS_NO_ROUTE_TO_TRANSIT_GATEWAY"
+        assumed = f"; the walk goes on through {target}, as if the route existed" if target else ""
+        self._hop(walk, step.ident, "AWS::EC2::RouteTable", scope, f"no route to {dst.network}")
+        walk.blockers.append(Blocker(code, step.ident, f"{step.ident} ({step.vpc_id}) has no route that holds "
+                                     f"{dst.network}{assumed}", fixes.create_route(step.ident, destination, target)))
+        if target is None or target.startswith("vgw-") and not dst.customer:
+            return None
+        return self._follow(walk, step, scope, target, dst)
+
+    def _intended_target(self, vpc_id: str, dst: Endpoint) -> str | None:
+        """The one gateway that plainly joins this VPC to the destination, if there is exactly one kind."""
+        if dst.customer:
+            vgw = self.world.vgw_id_of(vpc_id)
+            if vgw:
+                return vgw
+            tgws = sorted({e[1].split("/", 1)[0] for e in dst.entries if e[0] != "vgw"})
+            return next((t for t in tgws if (t, vpc_id) in self.world.tgw_vpc_attachments), None)
+        for pcx_id in self.world.peerings_by_vpc.get(vpc_id, []):
+            item = self.world.peerings[pcx_id].item
+            sides = {(item.get(s) or {}).get("VpcId") for s in ("RequesterVpcInfo", "AccepterVpcInfo")}
+            if dst.vpc_id in sides and lowered((item.get("Status") or {}).get("Code")) not in DOWN_PEERING:
+                return pcx_id
+        shared = sorted(tgw for (tgw, vpc) in self.world.tgw_vpc_attachments if vpc == vpc_id
+                        and (tgw, dst.vpc_id) in self.world.tgw_vpc_attachments)
+        return shared[0] if shared else None
+
+    def _destination_block(self, dst: Endpoint) -> Network:
+        """The destination as a route would name it: the VPC CIDR that holds it, else its own network."""
+        if dst.vpc_id:
+            for net in self.world.vpc_networks(dst.vpc_id):
+                if within(dst.network, net):
+                    return net
+        return dst.network
+
+    def _peering(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        located = self.world.peerings.get(step.ident)
+        if located is None:
+            walk.blockers.append(Blocker("BAD_STATE_ROUTE", step.ident, f"the route targets {step.ident}, which is "
+                                         "not in the snapshot (deleted?)", "replace or delete the route"))
+            return None
+        item = located.item
+        status = lowered((item.get("Status") or {}).get("Code"))
+        requester, accepter = item.get("RequesterVpcInfo") or {}, item.get("AccepterVpcInfo") or {}
+        peer = accepter if requester.get("VpcId") == step.vpc_id else requester
+        peer_vpc = str(peer.get("VpcId"))
+        self._hop(walk, step.ident, "AWS::EC2::VPCPeeringConnection", located.scope,
+                  f"{step.vpc_id} -> {peer_vpc} ({status})")
+        if status != "active":
+            walk.blockers.append(Blocker("PCX_NOT_ACTIVE", step.ident, f"{step.ident} is {status}, so it carries no "
+                                         "traffic", fixes.activate_peering(step.ident, status)))
+        networks = self.world.vpc_networks(peer_vpc) or self.world.peer_networks(peer)
+        if not any(within(dst.network, net) for net in networks):
+            walk.blockers.append(Blocker(
+                "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR", step.ident,
+                f"{dst.network} is not in {peer_vpc}'s CIDRs ({', '.join(map(str, networks)) or 'none'}): a peering "
+                "carries only traffic for the peer VPC's own addresses (no transitive peering, no edge-to-edge "
+                "routing through the peer's gateways)", fixes.peer_vpcs(step.vpc_id, dst.vpc_id)))
+            return None
+        return Step("deliver", peer_vpc, peer_vpc)
+
+    def _tgw_from_vpc(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        walk.via_transit_gateway = True
+        attachments = self.world.tgw_vpc_attachments.get((step.ident, step.vpc_id))
+        scope = self.world.vpcs[step.vpc_id].scope
+        if not attachments:
+            walk.blockers.append(Blocker("NO_TRANSIT_GATEWAY_ATTACHMENT", step.ident, f"{step.vpc_id} routes to "
+                                         f"{step.ident} but is not attached to it", fixes.attach_vpc(step.ident,
+                                                                                                      step.vpc_id)))
+            return None
+        attachment = attachments[0]
+        self._hop(walk, attachment, "AWS::EC2::TransitGatewayAttachment", scope, f"{step.vpc_id} -> {step.ident}")
+        return Step("tgw", step.ident, attachment=attachment)
+
+    def _tgw(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        walk.via_transit_gateway = True
+        gateway = self.world.transit_gateways.get(step.ident)
+        scope = gateway.scope if gateway else None
+        table_id = self.world.tgw_association.get((step.ident, step.attachment))
+        if table_id is None:
+            if gateway is None or gateway.item.get("OwnerId") not in (None, gateway.scope.account_id):
+                walk.blockers.append(Blocker("NOT_IN_SNAPSHOT", step.ident, f"the route tables of {step.ident} are "
+                                             "in its owner's account, which is not in the snapshot",
+                                             "collect the transit gateway owner's account too"))
+                return None
+            default = (gateway.item.get("Options") or {}).get("AssociationDefaultRouteTableId")
+            walk.blockers.append(Blocker("TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION", step.attachment,
+                                         f"{step.attachment} is associated with no route table of {step.ident}, so "
+                                         "the transit gateway drops what it sends", fixes.associate(default,
+                                                                                                   step.attachment)))
+            if not default:
+                return None
+            table_id = str(default)
+        compiled = self.tgw_table(table_id)
+        if compiled is None:
+            walk.blockers.append(Blocker("NOT_IN_SNAPSHOT", table_id, f"the routes of {table_id} were not read",
+                                         "see AUD001 for the read that failed"))
+            return None
+        match = compiled.lookup(dst.network)
+        if match is None:
+            wanted = self._destination_attachment(step.ident, dst)
+            self._hop(walk, table_id, "AWS::EC2::TransitGatewayRouteTable", scope, f"no route to {dst.network}")
+            walk.blockers.append(Blocker("TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT", table_id, f"{table_id} of "
+                                         f"{step.ident} has no route that holds {dst.network}",
+                                         fixes.tgw_route(table_id, self._destination_block(dst), wanted)))
+            return self._tgw_exit(walk, step.ident, wanted, "vpc", str(dst.vpc_id), dst) if wanted else None
+        route = match.route
+        chosen = sorted(route.get("TransitGatewayAttachments") or [],
+                        key=lambda a: (a.get("ResourceId") != dst.vpc_id, str(a.get("TransitGatewayAttachmentId"))))
+        destination = str(route.get("DestinationCidrBlock") or route.get("PrefixListId"))
+        detail = f"{destination} -> {chosen[0].get('TransitGatewayAttachmentId') if chosen else 'blackhole'}"
+        self._hop(walk, table_id, "AWS::EC2::TransitGatewayRouteTable", scope, f"{detail} ({route.get('Type')})")
+        if lowered(route.get("State")) == "blackhole" or not chosen:
+            walk.blockers.append(Blocker("TGW_RTB_BLACKHOLE_ROUTE", table_id, f"route {destination} in {table_id} is "
+                                         "a blackhole: the transit gateway drops the packet",
+                                         fixes.replace_tgw_blackhole(table_id, destination)))
+            return None
+        attachment = chosen[0]
+        return self._tgw_exit(walk, step.ident, str(attachment.get("TransitGatewayAttachmentId")),
+                              lowered(attachment.get("ResourceType")), str(attachment.get("ResourceId")), dst)
+
+    def _destination_attachment(self, tgw_id: str, dst: Endpoint) -> str | None:
+        attachments = self.world.tgw_vpc_attachments.get((tgw_id, str(dst.vpc_id)))
+        return attachments[0] if attachments else None
+
+    def _tgw_exit(self, walk: Direction, tgw_id: str, attachment: str, kind: str, resource: str,
+                  dst: Endpoint) -> Step | None:
+        if kind == "vpc":
+            return Step("tgw-to-vpc", attachment, resource)
+        if kind == "peering":
+            peer = self.world.tgw_peer.get((tgw_id, attachment))
+            self._hop(walk, attachment, "AWS::EC2::TransitGatewayPeeringAttachment", None,
+                      f"{tgw_id} -> {peer or 'a transit gateway not in the snapshot'}")
+            if peer is None:
+                walk.blockers.append(Blocker("NOT_IN_SNAPSHOT", attachment, "the peer transit gateway is not in the "
+                                             "snapshot", "collect the peer transit gateway's account and region"))
+                return None
+            return Step("tgw", peer, attachment=attachment)
+        if kind in CUSTOMER_TYPES:
+            return self._to_customer(walk, attachment, kind, resource, dst)
+        walk.blockers.append(Blocker("UNSUPPORTED_ROUTE_TARGET", attachment, f"path analysis does not follow {kind} "
+                                     "attachments", "check this hop by hand or with AWS Reachability Analyzer"))
+        return None
+
+    def _tgw_to_vpc(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        return self._enter_vpc(walk, step.vpc_id, dst, step.ident, transit=True)
+
+    def _enter_vpc(self, walk: Direction, vpc_id: str, dst: Endpoint, through: str, *, transit: bool) -> Step | None:
+        """A packet arriving in a VPC from a gateway: delivered when it is for the VPC, else routed from the
+        attachment's subnet (a transit gateway to an inspection VPC) or dropped (a VPN gateway is no transit)."""
+        if any(within(dst.network, net) for net in self.world.vpc_networks(vpc_id)):
+            return Step("deliver", vpc_id, vpc_id)
+        subnets = [s for s in self.world.tgw_vpc_subnets.get(through, []) if s in self.world.subnets] if transit else []
+        found = self.table_of(vpc_id, subnets[0]) if subnets else None
+        if found is None:
+            walk.blockers.append(Blocker("NO_ROUTE_TO_DESTINATION", through, f"{dst.network} is not in {vpc_id}, "
+                                         f"which {through} delivers to, and nothing routes it on", "route the "
+                                         "destination to the VPC that holds it"))
+            return None
+        return Step("table", str(found[1]["RouteTableId"]), vpc_id)
+
+    def _vgw(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
+        located = self.world.vpn_gateway(step.ident)
+        self._hop(walk, step.ident, "AWS::EC2::VPNGateway", located.scope if located else None,
+                  f"{step.vpc_id} -> customer network")
+        return self._to_customer(walk, step.ident, "vgw", step.ident, dst)
+
+    def _to_customer(self, walk: Direction, via: str, kind: str, resource: str, dst: Endpoint) -> Step | None:
+        if not dst.customer:
+            walk.blockers.append(Blocker("NO_ROUTE_TO_DESTINATION", via, f"{dst.network} is in {dst.vpc_id}, but "
+                                         f"the route sends it out of AWS through {via} ({kind})",
+                                         "route the destination to the VPC that holds it"))
+            return None
+        connections = self.world.vpns_on(resource) if kind == "vgw" else (
+            [self.world.vpn_connections[resource]] if kind == "vpn" and resource in self.world.vpn_connections else [])
+        live = [c for c in connections if lowered(c.item.get("State")) == "available"]
+        if kind == "vgw" and not live and not self.world.dx_gateways_by_vgw.get(resource):
+            walk.blockers.append(Blocker("VPN_CONNECTION_MISSING", via, f"{via} has no available VPN connection "
+                                         "and no Direct Connect gateway", "aws ec2 create-vpn-connection "
+                                         f"--type ipsec.1 --customer-gateway-id <cgw> --vpn-gateway-id {via}"))
+        for connection in live:
+            up = [t for t in connection.item.get("VgwTelemetry") or [] if lowered(t.get("Status")) == "up"]
+            self._hop(walk, str(connection.item["VpnConnectionId"]), "AWS::EC2::VPNConnection", connection.scope,
+                      f"{len(up)} of {len(connection.item.get('VgwTelemetry') or [])} tunnels up")
+            if up or not connection.item.get("VgwTelemetry"):
+                return Step("customer", str(connection.item["VpnConnectionId"]))
+        if live:
+            walk.blockers.append(Blocker("VPN_TUNNELS_DOWN", str(live[0].item["VpnConnectionId"]), "every tunnel "
+                                         "of the VPN connection is down", "check the customer gateway and the "
+                                         "tunnel options; aws ec2 get-vpn-tunnel-replacement-status"))
+        return Step("customer", via)
+
+    def _arrive(self, walk: Direction, step: Step, src: Endpoint, dst: Endpoint, traffic: Traffic, *,
+                reply: bool, filters: bool) -> None:
+        if step.kind == "customer":
+            walk.delivered = dst.customer
+            return
+        if dst.customer or step.vpc_id != dst.vpc_id:
+            walk.blockers.append(Blocker("DESTINATION_IN_OTHER_VPC", step.vpc_id, f"the packet is delivered in "
+                                         f"{step.vpc_id}, not in {dst.vpc_id or 'the customer network'}: overlapping "
+                                         "address space sends it to the wrong network", "give the VPCs distinct "
+                                         "CIDRs, or route a more specific prefix"))
+            return
+        walk.delivered = True
+        if filters and dst.subnet_id:
+            self._acl(walk, dst.subnet_id, peer=src.network, traffic=traffic, egress=False)
+        if filters and not reply and dst.interface_id:
+            self._groups(walk, dst, src, traffic, egress=False)
+
+    # filters
+    def _acl(self, walk: Direction, subnet_id: str, *, peer: Network, traffic: Traffic, egress: bool) -> None:
+        located = self.world.acl_for_subnet(subnet_id)
+        if located is None:
+            return
+        acl_id = str(located.item.get("NetworkAclId"))
+        verdict = acl_verdict(located.item, egress=egress, peer=peer, traffic=traffic)
+        way = "outbound" if egress else "inbound"
+        self._hop(walk, acl_id, "AWS::EC2::NetworkAcl", located.scope,
+                  f"{way} {traffic.describe()} {'to' if egress else 'from'} {peer}: {verdict.rule}")
+        if not verdict.allowed:
+            walk.blockers.append(Blocker("SUBNET_ACL_RESTRICTION", acl_id, f"{acl_id} of {subnet_id} denies {way} "
+                                         f"{traffic.describe()} {'to' if egress else 'from'} {peer} "
+                                         f"({verdict.rule})", fixes.acl_entry(acl_id, egress=egress, peer=peer,
+                                                                             protocol=traffic.protocol,
+                                                                             ports=traffic.ports)))
+
+    def _groups(self, walk: Direction, own: Endpoint, peer: Endpoint, traffic: Traffic, *, egress: bool) -> None:
+        located = self.world.interfaces.get(str(own.interface_id))
+        groups = [self.world.security_groups[g].item for g in own.groups if g in self.world.security_groups]
+        if located is None or not groups:
+            return
+        verdict = group_verdict(groups, egress=egress, peer=peer.network, peer_groups=frozenset(peer.groups),
+                                traffic=traffic, prefix_list=self.world.prefix_list_networks)
+        way = "egress" if egress else "ingress"
+        self._hop(walk, str(own.interface_id), "AWS::EC2::NetworkInterface", located.scope,
+                  f"security groups {way} {traffic.describe()}: {verdict.rule}")
+        if not verdict.allowed:
+            walk.blockers.append(Blocker("ENI_SG_RULES_MISMATCH", str(own.groups[0]), f"no security group of "
+                                         f"{own.interface_id} allows {way} {traffic.describe()} "
+                                         f"{'to' if egress else 'from'} {peer.network}",
+                                         fixes.group_rule(own.groups[0], egress=egress, peer=peer.network,
+                                                          protocol=traffic.protocol, ports=traffic.ports)))
+
+    @staticmethod
+    def _hop(walk: Direction, resource_id: str, resource_type: str, scope: Scope | None, detail: str) -> None:
+        walk.hops.append(Hop(resource_id, resource_type, scope.account_id if scope else "",
+                             scope.region if scope else "", detail))
