@@ -56,11 +56,11 @@ def group(b: SnapshotBuilder, vpc: str, *, ingress: tuple[tuple[int, str], ...] 
 def interface(b: SnapshotBuilder, subnet: str, address: str, groups: tuple[str, ...]) -> str:
     eni_id = b.new_id("eni")
     item = b.find("ec2:Subnets", "SubnetId", subnet)
-    b.add("ec2:NetworkInterfaces", {
+    b.scope(b.account, b._region_of(item["VpcId"])).setdefault("ec2:NetworkInterfaces", []).append({
         "NetworkInterfaceId": eni_id, "SubnetId": subnet, "VpcId": item["VpcId"], "InterfaceType": "interface",
         "Status": "in-use", "PrivateIpAddress": address, "OwnerId": b.account,
         "PrivateIpAddresses": [{"Primary": True, "PrivateIpAddress": address}],
-        "Groups": [{"GroupId": g, "GroupName": g} for g in groups]}, region=b._region_of(item["VpcId"]))
+        "Groups": [{"GroupId": g, "GroupName": g} for g in groups]})
     return eni_id
 
 
