@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from auditor.index import Network, route_target
+from auditor.index import Network, span
 from auditor.paths.model import Endpoint
-from auditor.paths.walk import Walker
+from auditor.paths.walk import Key, Walker
 from auditor.paths.world import World
 
 
@@ -37,33 +37,30 @@ class Matrix:
 def matrix(world: World, walker: Walker | None = None) -> Matrix:
     walker = walker or Walker(world)
     vpcs = sorted(world.vpcs)
-    destinations = {vpc: [Endpoint(text=vpc, kind="vpc", network=net, vpc_id=vpc) for net in world.vpc_networks(vpc)]
-                    for vpc in vpcs}
+    endpoints: dict[Key, Endpoint] = {}
+    keys_of: dict[str, frozenset[Key]] = {}
+    for vpc in vpcs:
+        ends = [Endpoint(text=vpc, kind="vpc", network=net, vpc_id=vpc) for net in world.vpc_networks(vpc)]
+        keys = [(vpc, *span(end.network)[:2]) for end in ends]
+        endpoints.update(zip(keys, ends, strict=True))
+        keys_of[vpc] = frozenset(keys)
+    every = frozenset(endpoints)
+    held: dict[Network, frozenset[Key]] = {}
+
+    def inside(net: Network) -> frozenset[Key]:
+        found = held.get(net)
+        if found is None:
+            found = held[net] = frozenset((vpc, *span(block)[:2]) for block, vpc in world.vpc_cidrs.inside(net))
+        return found
+
     reaches = {}
     for vpc in vpcs:
         scope = world.vpcs[vpc].scope
-        found: set[str] = set()
+        reached: set[Key] = set()
         for table, _ in scope.tables_in_use(vpc).values():
-            table_id = str(table["RouteTableId"])
-            for candidate in sorted(_covered(world, scope, table, vpc) - found):
-                if any(walker.delivers(vpc, table_id, end) for end in destinations[candidate]):
-                    found.add(candidate)
-        reaches[vpc] = frozenset(found)
+            reached |= walker.delivered(vpc, table, every - keys_of[vpc] - reached, endpoints, inside)
+        reaches[vpc] = frozenset(key[0] for key in reached)
     return Matrix(vpcs, reaches)
-
-
-def _covered(world: World, scope: object, table: dict[str, object], vpc: str) -> set[str]:
-    """The VPCs with a CIDR block that a non-local route of the table holds whole."""
-    covered: set[str] = set()
-    destination_networks = scope.destination_networks  # type: ignore[attr-defined]
-    for route in table.get("Routes") or []:  # type: ignore[attr-defined]
-        if route_target(route) == "local":
-            continue
-        nets: list[Network] = destination_networks(route)
-        for net in nets:
-            covered.update(other for _, other in world.vpc_cidrs.inside(net))
-    covered.discard(vpc)
-    return covered
 
 
 def _label(world: World, vpc: str) -> str:

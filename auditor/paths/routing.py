@@ -46,7 +46,7 @@ class RouteTable:
     A lookup probes each prefix length present, longest first: a handful of dictionary probes.
     """
 
-    __slots__ = ("_by_length", "_lengths")
+    __slots__ = ("_by_length", "_probes")
 
     def __init__(self, routes: Iterable[tuple[Network, int, Item]]) -> None:
         by_length: dict[tuple[int, int], dict[int, tuple[int, Network, Item]]] = {}
@@ -57,18 +57,25 @@ class RouteTable:
             if held is None or priority < held[0]:
                 bucket[first] = (priority, net, route)
         self._by_length = by_length
-        self._lengths = sorted(by_length, key=lambda key: -key[1])
+        # (version, prefix length, shift, bucket), longest prefix first
+        self._probes = [(version, length, (32 if version == 4 else 128) - length, by_length[(version, length)])
+                        for version, length in sorted(by_length, key=lambda key: -key[1])]
 
     def lookup(self, destination: Network) -> Match | None:
         """The route for every address of `destination` (None: no route holds all of it)."""
         version, first, _ = span(destination)
-        bits = destination.max_prefixlen
-        for key in self._lengths:
-            length = key[1]
-            if key[0] != version or length > destination.prefixlen:
+        return self.lookup_key(version, first, destination.prefixlen)
+
+    def longest_first(self) -> list[tuple[Network, Item]]:
+        """Each destination network with the route that wins it, the most specific first."""
+        return [(net, route) for _, _, _, bucket in self._probes for _, net, route in bucket.values()]
+
+    def lookup_key(self, version: int, first: int, prefixlen: int) -> Match | None:
+        """`lookup` for a destination given as (IP version, first address as an integer, prefix length)."""
+        for probe_version, length, shift, bucket in self._probes:
+            if probe_version != version or length > prefixlen:
                 continue
-            shift = bits - length
-            held = self._by_length[key].get((first >> shift) << shift)
+            held = bucket.get((first >> shift) << shift)
             if held is not None:
                 return Match(held[2], held[1])
         return None

@@ -7,10 +7,10 @@ VPCs) is reported, then the walk goes on as if it were fixed, so every blocker o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from auditor.index import Item, Network, Scope, route_destination, route_target, within
+from auditor.index import Item, Network, Scope, route_destination, route_target, span, within
 from auditor.items import lowered
 from auditor.paths import fixes
 from auditor.paths.filters import Traffic, acl_verdict, group_verdict
@@ -21,10 +21,10 @@ from auditor.paths.world import World
 MAX_STEPS = 16
 DOWN_PEERING = ("deleted", "rejected", "failed", "expired")
 CUSTOMER_TYPES = ("vpn", "direct-connect-gateway", "connect")
+Key = tuple[Any, ...]  # a destination: (VPC id, IP version, first address of the CIDR block)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """Where the packet is: `kind` is table, peering, tgw-from-vpc, tgw, tgw-to-vpc, vgw, deliver or customer."""
 
     kind: str
@@ -40,7 +40,7 @@ class Walker:
         self.world = world
         self._vpc_tables: dict[str, RouteTable] = {}
         self._tgw_tables: dict[str, RouteTable] = {}
-        self._settled: dict[tuple[Step, str | None, Network], bool] = {}
+        self._settled: dict[tuple[str, ...], dict[tuple[Any, ...], bool]] = {}
 
     # compiled tables
     def vpc_table(self, table: Item) -> RouteTable:
@@ -93,30 +93,68 @@ class Walker:
     def _handler(self, step: Step) -> Any:
         return getattr(self, "_" + step.kind.replace("-", "_"))
 
-    def delivers(self, vpc_id: str, table_id: str, dst: Endpoint) -> bool:
-        """Routing only: whether a packet leaving through `table_id` of `vpc_id` arrives in `dst`'s VPC.
+    def delivered(self, vpc_id: str, table: Item, candidates: set[Key], endpoints: dict[Key, Endpoint],
+                  inside: Callable[[Network], frozenset[Key]]) -> set[Key]:
+        """Routing only: which candidate destinations a packet leaving through `table` of `vpc_id` arrives at.
 
-        The same steps as `trace`, without filters; each step past the first is settled once per destination.
+        The same steps as `trace`, without filters. A destination is keyed (VPC id, IP version, first address)
+        and `inside(net)` gives the keys of the destinations that `net` holds whole. Going through the
+        table's routes most specific first splits the candidates by the route that wins them (set
+        operations, not one lookup each); the step after a route is taken once, and each later step is
+        settled once per destination, shared by every spoke associated with the same transit gateway table.
         """
-        return self._settles(Step("table", table_id, vpc_id), dst, set())
+        remaining = set(candidates)
+        reached: set[Key] = set()
+        first_step = Step("table", str(table["RouteTableId"]), vpc_id)
+        for net, _ in self.vpc_table(table).longest_first():
+            group = remaining.intersection(inside(net))
+            if not group:
+                continue
+            remaining -= group
+            scratch = Direction()
+            following = self._table(scratch, first_step, endpoints[next(iter(group))], False)
+            if scratch.blockers or following is None or following.kind in ("customer", "deliver"):
+                if following is not None and following.kind == "deliver" and not scratch.blockers:
+                    reached.update(key for key in group if key[0] == following.vpc_id)
+                continue
+            memo = self._memo_for(following)
+            for key in group:
+                verdict = memo.get(key)
+                if verdict is None:
+                    verdict = memo[key] = self._settles(following, endpoints[key], set())
+                if verdict:
+                    reached.add(key)
+        return reached
+
+    def _memo_for(self, step: Step) -> dict[tuple[Any, ...], bool]:
+        """The answers of one step by destination. Entering a transit gateway through any attachment that is
+        associated with the same route table gives the same answer, so those steps share one memo."""
+        key: tuple[str, ...] = step
+        if step.kind in ("tgw-from-vpc", "tgw"):
+            attachment = step.attachment
+            if step.kind == "tgw-from-vpc":
+                found = self.world.tgw_vpc_attachments.get((step.ident, step.vpc_id))
+                attachment = found[0] if found else ""
+            table = self.world.tgw_association.get((step.ident, attachment)) if attachment else None
+            if table:
+                key = ("tgw", step.ident, table)
+        return self._settled.setdefault(key, {})
 
     def _settles(self, step: Step, dst: Endpoint, seen: set[Step]) -> bool:
-        key = (step, dst.vpc_id, dst.network)
-        known = self._settled.get(key)
-        if known is not None:
-            return known
         if step in seen or len(seen) > MAX_STEPS:
             return False
         scratch = Direction()
         following = self._handler(step)(scratch, step, dst, False)
         if scratch.blockers or following is None or following.kind == "customer":
-            verdict = False
-        elif following.kind == "deliver":
-            verdict = following.vpc_id == dst.vpc_id
-        else:
-            verdict = self._settles(following, dst, seen | {step})
-        if step.kind != "table":  # a source table is asked about each destination once: keep memory flat
-            self._settled[key] = verdict
+            return False
+        if following.kind == "deliver":
+            return following.vpc_id == dst.vpc_id
+        memo = self._memo_for(following)
+        version, first, _ = span(dst.network)
+        key = (dst.vpc_id, version, first)
+        verdict = memo.get(key)
+        if verdict is None:
+            verdict = memo[key] = self._settles(following, dst, seen | {step})
         return verdict
 
     def _first_step(self, walk: Direction, src: Endpoint, dst: Endpoint, prefer: str) -> Step | None:
