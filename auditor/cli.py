@@ -11,6 +11,7 @@ import click
 
 from auditor import __version__
 from auditor.errors import UserError
+from auditor.graph_cli import graph_command
 from auditor.merge import merge_command
 from auditor.reports import RENDERERS
 
@@ -424,6 +425,7 @@ def _diff_table(document: dict[str, Any]) -> str:
 
 
 cli.add_command(merge_command)
+cli.add_command(graph_command())
 import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 

@@ -1,4 +1,6 @@
-"""One self-contained HTML page: summaries, a filterable findings table, evidence. Fetches nothing, runs no data.
+"""One self-contained HTML page: summaries, the network drawn inline, a filterable findings table, evidence.
+
+Fetches nothing, runs no data.
 
 Every piece of finding text comes from the audited accounts (tag values, descriptions), so all of it goes
 through `html.escape`, and none of it reaches the script: rows are rendered here, and the script only
@@ -54,7 +56,9 @@ tr.suppressed { background: #fafafa; color: var(--muted); }
            padding: .5rem .75rem; background: var(--bg-alt); border: 1px solid var(--border); }
 #filters label { display: inline-flex; gap: .35rem; align-items: center; }
 #filters[hidden], tr[hidden] { display: none; }
-@media print { #filters { display: none; } details { display: block; } }
+.network-graph { overflow: auto; max-height: 48rem; border: 1px solid var(--border); margin: .25rem 0 .5rem; }
+.network-graph svg { display: block; }
+@media print { #filters { display: none; } details { display: block; } .network-graph { max-height: none; } }
 """.strip()
 
 # Shows the rows whose data attributes match every filter. Reads no finding text, only the form's values.
@@ -91,6 +95,9 @@ SCRIPT = """
 """.strip()
 
 
+MAX_GRAPH_NODES = 400  # past this the picture is unreadable, and the page heavy
+
+
 def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
@@ -106,7 +113,7 @@ def render(report: Report) -> str:
     by_severity = [(s, [f for f in findings if f.severity == s]) for s in SEVERITIES]
     body = [f"<h1>{escape(title)}</h1>", _meta(report), '<div class="summaries">',
             _count_table("By severity", "severity", by_severity),
-            _count_table("By rule family", "family", _by_family(findings)), "</div>"]
+            _count_table("By rule family", "family", _by_family(findings)), "</div>", _network(report)]
     if findings:
         body += ["<h2>Findings</h2>", _filters(report), _findings_table(findings)]
     else:
@@ -132,6 +139,25 @@ def _meta(report: Report) -> str:
     if summary["errors"]:
         text += f"; {summary['errors']} read error(s), see AUD001"
     return f'<p class="meta">{escape(text)}.</p>'
+
+
+def _network(report: Report) -> str:
+    """The network drawn as inline SVG (auditor.graph), marked with this report's findings; "" when there is nothing."""
+    from auditor.graph import build_graph
+    from auditor.graph_svg import render_svg
+    from auditor.index import Index
+
+    if not report.snapshot.get("accounts"):
+        return ""
+    graph = build_graph(Index(report.snapshot), report.result.findings)
+    if not graph.nodes:
+        return ""
+    heading = (f'<h2>Network</h2><p class="meta">{len(graph.nodes)} nodes and {len(graph.edges)} links, each marked '
+               "with the highest severity of its findings; <code>auditor graph --format dot|mermaid|json</code> gives "
+               "the same graph as text.</p>")
+    if len(graph.nodes) > MAX_GRAPH_NODES:
+        return f"{heading}<p>Too many nodes to draw here (over {MAX_GRAPH_NODES}): use <code>auditor graph</code>.</p>"
+    return f'{heading}<div class="network-graph">{render_svg(graph)}</div>'
 
 
 def _by_family(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
