@@ -35,7 +35,7 @@ FAKE_ENVIRONMENT = {
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # the account runs no instances; saves seconds
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # saves seconds; moto does not look up an instance's image
 }
 
 
@@ -104,6 +104,30 @@ TGW_STATIC_ROUTES = (("10.100.0.0/16", "shared-services"),)  # (destination, spo
 TGW_BLACKHOLE_ROUTES = ("10.66.0.0/16",)
 FLOW_LOGGED_VPCS = ("app", "data")
 
+# (Name, VPC, description, ingress rule (protocol, port, source CIDR)): groups of the network interfaces below.
+SECURITY_GROUPS = (
+    ("app-web", "app", "app servers: HTTPS from the private networks", ("tcp", 443, "10.0.0.0/8")),
+    ("data-postgres", "data", "PostgreSQL from the app VPC", ("tcp", 5432, "10.10.0.0/16")),
+)
+# (Name, subnet, primary private address, security group or None for the VPC's default group, whether it is
+# the primary interface of an instance of the same Name; if not, it is attached to nothing).
+NETWORK_INTERFACES = (
+    ("app-server", "app-a", "10.10.1.10", "app-web", True),
+    ("data-db", "data-a", "10.30.1.20", "data-postgres", True),
+    ("analytics-eu-worker", "analytics-eu-a", "10.50.1.10", None, True),
+    ("shared-services-spare", "shared-services-b", "10.20.2.30", None, False),
+)
+DEMO_IMAGE_ID = "ami-0de30a1b2c3d4e5f6"  # moto keeps an instance as a record and does not look its image up
+
+
+@dataclass(frozen=True)
+class EndpointInterface:
+    """A network interface that AWS manages for an interface endpoint (moto makes it a plain one)."""
+
+    endpoint_id: str
+    group_id: str
+    group_name: str
+
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -113,6 +137,7 @@ class DemoAccount:
     ids: dict[str, str] = field(default_factory=dict)
     default_security_groups: dict[str, str] = field(default_factory=dict)  # by VPC name
     route_tables: dict[str, list[str]] = field(default_factory=dict)  # by VPC name, main table first
+    endpoint_interfaces: dict[str, EndpointInterface] = field(default_factory=dict)  # by the interface's id
 
 
 def _name(name: str) -> list[dict[str, str]]:
@@ -145,6 +170,7 @@ class _Seeder:
         self.private_link()
         self.s3_gateway_endpoint()
         self.flow_logs()
+        self.network_interfaces()
         self.direct_connect()
         self.pending_partner_peering()
         return self.account
@@ -255,20 +281,24 @@ class _Seeder:
         )["ServiceConfiguration"]
         self.tag(HOME_REGION, service["ServiceId"], "payments-api-service")
         ec2.modify_vpc_endpoint_service_permissions(ServiceId=service["ServiceId"], AddAllowedPrincipals=["*"])
+        group_name = "app-payments-endpoint"
         group_id = ec2.create_security_group(
-            GroupName="app-payments-endpoint", Description="payments API endpoint", VpcId=self.ids["app"],
+            GroupName=group_name, Description="payments API endpoint", VpcId=self.ids["app"],
         )["GroupId"]
-        self.tag(HOME_REGION, group_id, "app-payments-endpoint")
+        self.tag(HOME_REGION, group_id, group_name)
         ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
             "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "HTTPS from anywhere"}],
         }])
-        endpoint_id = ec2.create_vpc_endpoint(
+        endpoint = ec2.create_vpc_endpoint(
             VpcEndpointType="Interface", VpcId=self.ids["app"], ServiceName=service["ServiceName"],
             SubnetIds=[self.ids["app-a"], self.ids["app-b"]], SecurityGroupIds=[group_id],
             PrivateDnsEnabled=False,
-        )["VpcEndpoint"]["VpcEndpointId"]
-        self.tag(HOME_REGION, endpoint_id, "app-payments-api")
+        )["VpcEndpoint"]
+        self.tag(HOME_REGION, endpoint["VpcEndpointId"], "app-payments-api")
+        for interface_id in endpoint["NetworkInterfaceIds"]:  # AWS does not tag an endpoint's interfaces
+            self.account.endpoint_interfaces[interface_id] = EndpointInterface(
+                endpoint["VpcEndpointId"], group_id, group_name)
 
     def s3_gateway_endpoint(self) -> None:
         """No policy (full access), and on one of app's route tables only."""
@@ -286,6 +316,34 @@ class _Seeder:
                 DeliverLogsPermissionArn=f"arn:aws:iam::{self.account.account_id}:role/vpc-flow-logs",
             )
             self.tag(HOME_REGION, response["FlowLogIds"][0], f"{vpc}-flow-logs")
+
+    def network_interfaces(self) -> None:
+        """Interfaces in the account's subnets, most of them an instance's, so that paths start somewhere."""
+        subnet_vpc = {subnet[0]: plan.name for plan in VPCS for subnet in plan.subnets}
+        for name, vpc, description, (protocol, port, source) in SECURITY_GROUPS:
+            region = self.region_of[vpc]
+            group_id = self.ec2[region].create_security_group(
+                GroupName=name, Description=description, VpcId=self.ids[vpc],
+            )["GroupId"]
+            self.tag(region, group_id, name)
+            self.ec2[region].authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
+                "IpProtocol": protocol, "FromPort": port, "ToPort": port,
+                "IpRanges": [{"CidrIp": source, "Description": description}],
+            }])
+        for name, subnet, address, group, on_instance in NETWORK_INTERFACES:
+            vpc = subnet_vpc[subnet]
+            region = self.region_of[vpc]
+            interface_id = self.ec2[region].create_network_interface(
+                SubnetId=self.ids[subnet], PrivateIpAddress=address, Description=name,
+                Groups=[self.ids[group] if group else self.account.default_security_groups[vpc]],
+            )["NetworkInterface"]["NetworkInterfaceId"]
+            self.tag(region, interface_id, f"{name}-eni")
+            if on_instance:
+                instance_id = self.ec2[region].run_instances(
+                    ImageId=DEMO_IMAGE_ID, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                    NetworkInterfaces=[{"DeviceIndex": 0, "NetworkInterfaceId": interface_id}],
+                )["Instances"][0]["InstanceId"]
+                self.tag(region, instance_id, name)
 
     def direct_connect(self) -> None:
         connection = self.session.client("directconnect", region_name=HOME_REGION).create_connection(

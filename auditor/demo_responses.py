@@ -38,6 +38,7 @@ VPCE_HOSTED_ZONE_ID = "Z7HUB22UULQXV"  # the us-east-1 zone of vpce.amazonaws.co
 # AWS's side of the two VPN tunnels: (outside address, inside CIDR)
 TUNNELS = (("198.51.100.10", "169.254.44.40/30"), ("198.51.100.20", "169.254.45.8/30"))
 DX_DEVICE = "EqDC2-2k6pz3nq1ol0s"
+ENDPOINT_INTERFACE_HOST = 200  # the host number, in its subnet, of an interface endpoint's network interface
 
 Params = dict[str, Any]
 Items = list[dict[str, Any]]
@@ -175,6 +176,33 @@ class SimulatedResponses:
             copy.deepcopy(route) for key, route in sorted(expected.items())
             if key[1] == "propagated" and key not in present and _route_matches(route, params.get("Filters", []))
         )
+
+    def complete_endpoint_interfaces(self, parsed: dict[str, Any], **_: Any) -> None:
+        """`after-call` of DescribeNetworkInterfaces: an interface endpoint's interfaces as AWS describes them.
+
+        moto calls them `interface`, puts them in the VPC's default group (not the endpoint's) and on an address
+        outside their subnet; AWS manages them for the endpoint, in its groups, on an address of the subnet.
+        """
+        subnet_cidrs = {self.account.ids[subnet[0]]: subnet[2] for plan in VPCS for subnet in plan.subnets}
+        for interface in parsed.get("NetworkInterfaces", []):
+            managed = self.account.endpoint_interfaces.get(interface.get("NetworkInterfaceId", ""))
+            if managed is None:
+                continue
+            address = str(ipaddress.ip_network(subnet_cidrs[interface["SubnetId"]])[ENDPOINT_INTERFACE_HOST])
+            interface.update({
+                "InterfaceType": "vpc_endpoint",
+                "Description": f"VPC Endpoint Interface {managed.endpoint_id}",
+                "RequesterManaged": True,
+                "Status": "in-use",
+                "Groups": [{"GroupId": managed.group_id, "GroupName": managed.group_name}],
+                "PrivateIpAddress": address,
+                "PrivateIpAddresses": [{"Primary": True, "PrivateIpAddress": address}],
+                "Attachment": {
+                    "AttachmentId": "ela-attach-" + interface["NetworkInterfaceId"].split("-", 1)[1],
+                    "AttachTime": self._ago(days=41), "DeleteOnTermination": False, "DeviceIndex": 1,
+                    "NetworkCardIndex": 0, "InstanceOwnerId": "amazon-aws", "Status": "attached",
+                },
+            })
 
     def _hub_routes(self) -> dict[tuple[str, str], dict[str, Any]]:
         """The hub table's routes that target an attachment, by (destination, type)."""
@@ -423,6 +451,7 @@ def install(session: boto3.Session, account: DemoAccount, now: dt.datetime | Non
     for operation, complete in (("DescribeVpnConnections", responses.add_vpn_details),
                                 ("DescribeVpcPeeringConnections", responses.complete_peerings),
                                 ("DescribeTransitGatewayPeeringAttachments", responses.drop_peering_stubs),
+                                ("DescribeNetworkInterfaces", responses.complete_endpoint_interfaces),
                                 ("SearchTransitGatewayRoutes", responses.complete_hub_routes)):
         session.events.register(f"after-call.ec2.{operation}", complete, unique_id=f"auditor-demo-{operation}")
     return responses

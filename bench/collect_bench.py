@@ -176,8 +176,9 @@ def _client(url: str, service: str, account_id: str, region: str) -> Any:
 
 def seed(url: str) -> Counter[str]:
     """Per account and region: 3 VPCs, 6 subnets, route tables with routes, 2 peerings, gateway and interface
-    endpoints, an NLB behind an endpoint service with a permission, a prefix list, IGW, NAT, a TGW with a
-    route table and two VPC attachments, a VPN. Returns what was created, counted by kind."""
+    endpoints, an NLB behind an endpoint service with a permission, a prefix list, IGW, NAT, a network interface
+    (moto adds the NAT's and the interface endpoint's), a TGW with a route table and two VPC attachments, a VPN.
+    Returns what was created, counted by kind."""
     created: Counter[str] = Counter()
     for n, account_id in enumerate(ACCOUNTS):
         for r, region in enumerate(REGIONS):
@@ -202,6 +203,7 @@ def seed(url: str) -> Counter[str]:
             ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpcs[0])
             allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
             ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=allocation)
+            ec2.create_network_interface(SubnetId=subnets[1], Description="app server")
             ec2.create_managed_prefix_list(PrefixListName="onprem", MaxEntries=5, AddressFamily="IPv4",
                                            Entries=[{"Cidr": "172.16.0.0/12"}])
             ec2.create_vpc_endpoint(VpcId=vpcs[0], ServiceName=f"com.amazonaws.{region}.s3",
@@ -230,7 +232,7 @@ def seed(url: str) -> Counter[str]:
                                               PublicIp=f"203.0.113.{n * 2 + r + 1}")["CustomerGateway"]
             ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
                                       VpnGatewayId=vgw, Options={"StaticRoutesOnly": True})
-            created.update(igw=1, nat=1, prefix_list=1, endpoint=2, endpoint_service=1, tgw=1,
+            created.update(igw=1, nat=1, network_interface=1, prefix_list=1, endpoint=2, endpoint_service=1, tgw=1,
                            tgw_route_table=1, tgw_attachment=2, vpn=1)
     return created
 

@@ -32,6 +32,7 @@ from tests.servers import (
     cli_env,
     expired_token_sts,
     moto_server,
+    owner_client,
     run_cli,
     seed_network,
     start_cli,
@@ -98,6 +99,26 @@ class Runs:
         return self.document["accounts"][ACCOUNT_ID]["regions"][name]
 
 
+# moto does not look an instance's image up: any well-formed AMI id will do.
+INSTANCE_IMAGE_ID = "ami-0a1b2c3d4e5f60718"
+
+
+def seed_network_interface(url: str, ids: dict[str, str]) -> dict[str, str]:
+    """An ENI in subnet A1 with two private addresses and the endpoints' group, attached to an instance."""
+    ec2 = owner_client(url, "ec2")
+    eni = ec2.create_network_interface(
+        SubnetId=ids["subnet_a1"], Groups=[ids["sg"]], Description="app server",
+        PrivateIpAddresses=[{"PrivateIpAddress": "10.0.1.50", "Primary": True},
+                            {"PrivateIpAddress": "10.0.1.51", "Primary": False}],
+        TagSpecifications=[{"ResourceType": "network-interface", "Tags": [{"Key": "Name", "Value": "app-server"}]}],
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    instance = ec2.run_instances(
+        ImageId=INSTANCE_IMAGE_ID, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{"DeviceIndex": 0, "NetworkInterfaceId": eni}],
+    )["Instances"][0]["InstanceId"]
+    return {"eni": eni, "instance": instance}
+
+
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     with moto_server() as url:
@@ -113,6 +134,7 @@ def runs(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Runs:
         patch.setenv("AWS_CONFIG_FILE", str(base / "no-config"))
         patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(base / "no-credentials"))
         ids = seed_network(moto_url)
+        ids.update(seed_network_interface(moto_url, ids))
     env = cli_env(moto_url, base / "aws-config")
     fresh_dir, replaced_dir, stdout_dir = (base / "fresh", base / "replaced", base / "stdout")
     for directory in (fresh_dir, replaced_dir, stdout_dir):
@@ -357,6 +379,29 @@ def _flow_logs(region: Region, ids: dict[str, str]) -> None:
 def _security_groups(region: Region, ids: dict[str, str]) -> None:
     group = only(region["ec2:SecurityGroups"], "GroupId", ids["sg"])
     assert (group["GroupName"], group["VpcId"]) == ("endpoints", ids["vpc_a"])
+
+
+@checks("ec2:NetworkInterfaces")
+def _network_interfaces(region: Region, ids: dict[str, str]) -> None:
+    interfaces = region["ec2:NetworkInterfaces"]
+    eni = only(interfaces, "NetworkInterfaceId", ids["eni"])
+    assert (eni["SubnetId"], eni["VpcId"], eni["AvailabilityZone"]) == (ids["subnet_a1"], ids["vpc_a"], "us-east-1a")
+    assert (eni["InterfaceType"], eni["Status"], eni["Description"]) == ("interface", "in-use", "app server")
+    assert (eni["PrivateIpAddress"], [(a["PrivateIpAddress"], a["Primary"]) for a in eni["PrivateIpAddresses"]]) == (
+        "10.0.1.50", [("10.0.1.50", True), ("10.0.1.51", False)])
+    assert eni["Groups"] == [{"GroupId": ids["sg"], "GroupName": "endpoints"}]
+    attachment = eni["Attachment"]
+    assert (attachment["InstanceId"], attachment["DeviceIndex"], attachment["Status"]) == (
+        ids["instance"], 0, "attached")
+    assert eni["TagSet"] == [{"Key": "Name", "Value": "app-server"}]
+    # moto also creates the interfaces of the NAT gateway and the interface endpoint: present, never counted.
+    nat = only(region["ec2:NatGateways"], "NatGatewayId", ids["nat"])
+    endpoint = only(region["ec2:VpcEndpoints"], "VpcEndpointId", ids["vpce_interface"])
+    implicit = {*(a["NetworkInterfaceId"] for a in nat["NatGatewayAddresses"]), *endpoint["NetworkInterfaceIds"]}
+    assert implicit and ids["eni"] not in implicit
+    assert implicit <= {interface["NetworkInterfaceId"] for interface in interfaces}
+    subnets = {subnet["SubnetId"]: subnet["VpcId"] for subnet in region["ec2:Subnets"]}
+    assert all(subnets.get(interface["SubnetId"]) == interface["VpcId"] for interface in interfaces)
 
 
 @checks("ec2:VpcPeeringConnections")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections import Counter
 from typing import Any
@@ -46,7 +47,7 @@ def global_(document: dict[str, Any], account_id: str) -> dict[str, Items]:
 
 
 def name_of(item: dict[str, Any]) -> str | None:
-    tags = item.get("Tags") or item.get("tags") or []
+    tags = item.get("Tags") or item.get("tags") or item.get("TagSet") or []
     return next((tag.get("Value", tag.get("value")) for tag in tags if tag.get("Key", tag.get("key")) == "Name"),
                 None)
 
@@ -260,6 +261,57 @@ def test_flow_logs_cover_some_vpcs_only(home: dict[str, Items]) -> None:
 
     assert logged == {vpc_id(home, "app"), vpc_id(home, "data")}
     assert {flow_log["LogDestinationType"] for flow_log in home["ec2:FlowLogs"]} == {"cloud-watch-logs"}
+
+
+# -- network interfaces -----------------------------------------------------------------------
+
+
+def test_every_network_interface_has_an_address_of_its_subnet(home: dict[str, Items], peer: dict[str, Items]) -> None:
+    subnets = {subnet["SubnetId"]: subnet for region in (home, peer) for subnet in region["ec2:Subnets"]}
+    interfaces = [interface for region in (home, peer) for interface in region["ec2:NetworkInterfaces"]]
+
+    misplaced = [interface["NetworkInterfaceId"] for interface in interfaces
+                 if interface["VpcId"] != subnets[interface["SubnetId"]]["VpcId"]
+                 or not all(ipaddress.ip_address(address["PrivateIpAddress"])
+                            in ipaddress.ip_network(subnets[interface["SubnetId"]]["CidrBlock"])
+                            for address in interface["PrivateIpAddresses"])]
+
+    assert len(interfaces) >= 6
+    assert misplaced == []
+
+
+def test_instances_have_named_interfaces_in_their_security_groups(home: dict[str, Items],
+                                                                  peer: dict[str, Items]) -> None:
+    interfaces = by_name(home["ec2:NetworkInterfaces"]) | by_name(peer["ec2:NetworkInterfaces"])
+    subnets = by_name(home["ec2:Subnets"])
+
+    app, database, spare = (interfaces[name] for name in ("app-server-eni", "data-db-eni", "shared-services-spare-eni"))
+    (database_rule,) = by_name(home["ec2:SecurityGroups"])["data-postgres"]["IpPermissions"]
+
+    assert (app["SubnetId"], app["PrivateIpAddress"]) == (subnets["app-a"]["SubnetId"], "10.10.1.10")
+    assert (app["Attachment"]["DeviceIndex"], app["Attachment"]["Status"]) == (0, "attached")
+    assert app["Attachment"]["InstanceId"].startswith("i-")
+    assert [group["GroupName"] for group in app["Groups"]] == ["app-web"]
+    assert [group["GroupName"] for group in database["Groups"]] == ["data-postgres"]
+    assert (database_rule["FromPort"], [r["CidrIp"] for r in database_rule["IpRanges"]]) == (5432, ["10.10.0.0/16"])
+    assert (spare["Status"], "Attachment" in spare) == ("available", False)
+    assert interfaces["analytics-eu-worker-eni"]["AvailabilityZone"] == "eu-west-1a"
+
+
+def test_interface_endpoint_has_a_managed_interface_in_each_subnet_in_its_group(home: dict[str, Items]) -> None:
+    endpoint = by_name(home["ec2:VpcEndpoints"])["app-payments-api"]
+    interfaces = {interface["NetworkInterfaceId"]: interface for interface in home["ec2:NetworkInterfaces"]}
+
+    managed = [interfaces[interface_id] for interface_id in endpoint["NetworkInterfaceIds"]]
+
+    assert sorted(interface["SubnetId"] for interface in managed) == sorted(endpoint["SubnetIds"])
+    assert {interface["InterfaceType"] for interface in managed} == {"vpc_endpoint"}
+    assert {interface["Description"] for interface in managed} == {
+        f"VPC Endpoint Interface {endpoint['VpcEndpointId']}"}
+    assert all(interface["RequesterManaged"] for interface in managed)
+    assert {interface["Attachment"]["InstanceOwnerId"] for interface in managed} == {"amazon-aws"}
+    assert all([group["GroupId"] for group in interface["Groups"]] == [group["GroupId"] for group in endpoint["Groups"]]
+               for interface in managed)
 
 
 # -- simulated: Client VPN and Direct Connect -------------------------------------------------

@@ -25,6 +25,7 @@ per_parent("ec2:ManagedPrefixListEntries", "GetManagedPrefixListEntries",
            parent="ec2:ManagedPrefixLists", parent_id="PrefixListId", result_key="Entries")
 api("ec2:FlowLogs", "DescribeFlowLogs", "FlowLogId")
 api("ec2:SecurityGroups", "DescribeSecurityGroups", "GroupId")
+api("ec2:NetworkInterfaces", "DescribeNetworkInterfaces", "NetworkInterfaceId")
 
 # Peering and endpoints (PrivateLink consumer and provider sides)
 api("ec2:VpcPeeringConnections", "DescribeVpcPeeringConnections", "VpcPeeringConnectionId")

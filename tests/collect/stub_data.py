@@ -104,6 +104,22 @@ def security_group(n: int) -> Item:
             "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}
 
 
+def instance_interface(n: int) -> Item:
+    """An instance's primary interface, as DescribeNetworkInterfaces returns it."""
+    address = f"10.1.1.{10 + n}"
+    dns_name = f"ip-10-1-1-{10 + n}.ec2.internal"
+    return {"NetworkInterfaceId": rid("eni", n), "InterfaceType": "interface", "Status": "in-use",
+            "SubnetId": rid("subnet", 1), "VpcId": rid("vpc", 1), "AvailabilityZone": "us-east-1a",
+            "Description": "", "OwnerId": ACCOUNT_ID, "RequesterManaged": False, "SourceDestCheck": True,
+            "MacAddress": f"0e:3f:5a:7b:9c:{n:02x}", "PrivateIpAddress": address, "PrivateDnsName": dns_name,
+            "PrivateIpAddresses": [{"Primary": True, "PrivateIpAddress": address, "PrivateDnsName": dns_name}],
+            "Ipv6Addresses": [], "Groups": [{"GroupId": rid("sg", n), "GroupName": f"app-{n}"}],
+            "Attachment": {"AttachmentId": rid("eni-attach", n), "AttachTime": WHEN, "DeleteOnTermination": True,
+                           "DeviceIndex": 0, "NetworkCardIndex": 0, "InstanceId": rid("i", n),
+                           "InstanceOwnerId": ACCOUNT_ID, "Status": "attached"},
+            "TagSet": [{"Key": "Name", "Value": f"app-{n}"}]}
+
+
 def vpc_peering_connection(n: int) -> Item:
     return {"VpcPeeringConnectionId": rid("pcx", n),
             "RequesterVpcInfo": {"VpcId": rid("vpc", 1), "CidrBlock": "10.1.0.0/16",
@@ -357,6 +373,7 @@ ITEMS: dict[str, Callable[[int], Item]] = {
     "ec2:Subnets": subnet,
     "ec2:RouteTables": route_table,
     "ec2:NetworkAcls": network_acl,
+    "ec2:NetworkInterfaces": instance_interface,
     "ec2:InternetGateways": internet_gateway,
     "ec2:EgressOnlyInternetGateways": egress_only_internet_gateway,
     "ec2:NatGateways": nat_gateway,
