@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UserError
+from auditor.sharing import owned_elsewhere
 
 if TYPE_CHECKING:
     from auditor.index import Index
@@ -47,7 +48,13 @@ ARN_FORMATS = {
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered rule: its identity, its documentation and the snapshot keys it judges."""
+    """A registered rule: its identity, its documentation and the snapshot keys it judges.
+
+    `owner_only` (the default): the engine keeps a finding only when the account it is filed under owns its
+    resource (auditor.sharing), so a VPC or transit gateway shared through RAM is judged once, in its owner's
+    account, and never reported against a participant. False only for a rule that files each finding in the
+    account that must act itself, and says where in its docstring (the audit's notes, TGW007).
+    """
 
     id: str
     name: str
@@ -57,6 +64,7 @@ class Rule:
     options: Mapping[str, Any]
     check: Callable[[RuleContext], Iterable[Failure]]
     doc: str
+    owner_only: bool = True
 
     @property
     def summary(self) -> str:
@@ -142,7 +150,8 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(*, id: str, name: str, severity: str, resource_type: str, needs: Iterable[str] = (),  # noqa: A002
-         options: Mapping[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+         options: Mapping[str, Any] | None = None,
+         owner_only: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a rule function and return it unchanged (tests call it directly)."""
     if severity not in SEVERITY_RANK:
         raise ValueError(f"rule {id}: unknown severity {severity!r}")
@@ -155,7 +164,7 @@ def rule(*, id: str, name: str, severity: str, resource_type: str, needs: Iterab
                 raise ValueError(f"rule {id} {name}: id or name already used by {existing.id} {existing.name}")
         RULES[id] = Rule(id=id, name=name, severity=severity, resource_type=resource_type,
                          needs=tuple(needs), options=dict(options or {}), check=check,
-                         doc=inspect.cleandoc(check.__doc__ or ""))
+                         doc=inspect.cleandoc(check.__doc__ or ""), owner_only=owner_only)
         return check
 
     return register
@@ -285,6 +294,9 @@ def _run_audit(
         for failure in _checked(rule_, context):
             if not index.can_judge(failure.account_id, failure.region, rule_.needs) and rule_.id != "AUD001":
                 continue  # AUD001 already says this data could not be read
+            if rule_.owner_only and owned_elsewhere(index, failure.resource_type or rule_.resource_type,
+                                                    failure.account_id, failure.region, failure.resource_id):
+                continue  # shared with this account through RAM: judged in its owner's account
             finding = _to_finding(rule_, failure, index.partition(failure.account_id), remediation)
             findings.setdefault(finding.id, finding)
     suppressed, expired = _apply_suppressions(list(findings.values()), list(suppressions), now.date())

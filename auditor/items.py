@@ -1,11 +1,12 @@
-"""Reading API items the same way in every rule: final states, ownership, names for messages. Pure."""
+"""Reading API items the same way in every rule: final states, names for messages. Pure.
+
+Who owns an item (a VPC or transit gateway shared through RAM) is not the rules' concern: the engine keeps each
+finding only in its owner's account (auditor.sharing)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-
-from auditor.index import Item, Scope
 
 # States after which a resource carries no more traffic (AWS mixes cases: compare lower-cased).
 PEERING_GONE = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
@@ -25,8 +26,3 @@ def listed(names: Iterable[str], limit: int = 5) -> str:
     names = list(names)
     shown = ", ".join(names[:limit])
     return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
-
-
-def owned(item: Item, scope: Scope) -> bool:
-    """Whether this account owns the item; a VPC or route table shared by RAM is judged in its owner's account."""
-    return item.get("OwnerId", scope.account_id) == scope.account_id

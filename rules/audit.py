@@ -1,4 +1,4 @@
-"""Rules about the audit itself: what the snapshot could not show. Pure: reads the snapshot's errors."""
+"""Rules about the audit itself: what the snapshot could not show. Pure: reads the snapshot only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine import RULES, Failure, RuleContext, rule
+from auditor.engine import RULES, Failure, RuleContext, build_arn, rule
+from auditor.items import listed
+from auditor.sharing import shared_with
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"  # the error `collect --role-name` records for an account it could not reach
 
@@ -61,3 +63,52 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
             evidence={"errors": errors, "keys_not_read": unread, "rules_affected": judged_by},
             discriminator=key,
         )
+
+
+@rule(id="AUD002", name="shared-resource-owner-not-audited", severity="info", resource_type="AWS::EC2::VPC",
+      owner_only=False)
+def shared_resource_owner_not_audited(ctx: RuleContext) -> Iterator[Failure]:
+    """A VPC or transit gateway is shared with this account by an account that is not in the snapshot.
+
+    Every rule judges a VPC or transit gateway shared through AWS RAM once, in the account that
+    owns it, and never reports a participant for it. This note is filed in the participant's
+    account, once per shared VPC or transit gateway (its ARN is the owner's), only when the
+    owner's account and region are not in the snapshot; when they are, the owner's findings say
+    all there is and this note is silent. Deleted ones are not noted.
+
+    ## Why it matters
+    Only the owner can change a shared VPC's route tables, gateways, peerings, flow logs and DNS
+    attributes, or a shared transit gateway's options, route tables, associations and
+    propagations, so this account is never reported for them. With the owner not audited, nobody
+    judged them: a clean report here says nothing about the network this account's workloads run
+    in, or reach through the transit gateway.
+
+    ## Remediation
+    Audit the owner's account with this one (collect both, or merge their shards), for example
+    `auditor collect --role-name NetworkAudit --accounts 111122223333,444455556666 -o snapshot.json`.
+    To see which share brings the resource here and who owns it:
+    `aws ram list-resources --resource-owner OTHER-ACCOUNTS --region us-east-1`
+    """
+    for scope in ctx.index.regional_scopes():
+        for shared in shared_with(scope):
+            if ctx.index.scope(shared.owner, scope.region) is not None:
+                continue  # judged in the owner's account
+            is_vpc = shared.resource_type == "AWS::EC2::VPC"
+            noun = f"VPC {shared.resource_id} ({shared.item.get('CidrBlock')})" if is_vpc else (
+                f"transit gateway {shared.resource_id}")
+            subnets = [str(s["SubnetId"]) for s in scope.subnets(shared.resource_id)] if is_vpc else []
+            here = f", with its subnets {listed(subnets)} here" if subnets else ""
+            owned_parts = ("route tables, gateways, peerings, flow logs and DNS attributes" if is_vpc
+                           else "options, route tables, associations and propagations")
+            arn = shared.item.get("TransitGatewayArn") or build_arn(
+                shared.resource_type, ctx.index.partition(scope.account_id), scope.region, shared.owner,
+                shared.resource_id)
+            yield Failure(
+                account_id=scope.account_id, region=scope.region, resource_id=shared.resource_id,
+                resource_type=shared.resource_type, resource_arn=arn, related=tuple(subnets),
+                message=(f"{noun} is shared with this account by {shared.owner} through AWS RAM{here}; "
+                         f"{shared.owner}/{scope.region} is not in the snapshot, so its {owned_parts}, which "
+                         f"only {shared.owner} can change, were not judged"),
+                evidence={"Owner": shared.owner, "Vpc" if is_vpc else "TransitGateway": shared.item,
+                          "SubnetsHere": subnets},
+            )

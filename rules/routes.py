@@ -16,7 +16,6 @@ from auditor.items import (  # noqa: F401 - re-exported for the families that re
     PEERING_GONE,
     listed,
     lowered,
-    owned,
 )
 
 
@@ -173,7 +172,7 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
             for ref in scope.routes_to(target_id):
                 table, route = ref.table, ref.route
                 vpc_id = table.get("VpcId", "")
-                if route.get("State") == "blackhole" or not owned(table, scope):
+                if route.get("State") == "blackhole":
                     continue
                 if vpc_id not in problems:
                     problems[vpc_id] = targets.problem(target_id, vpc_id)
@@ -227,7 +226,7 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
         for vpc in scope.items("ec2:Vpcs"):
             vpc_id = vpc["VpcId"]
             attributes = dns.get(vpc_id)
-            if not owned(vpc, scope) or attributes is None or attributes.get("EnableDnsSupport") is not False:
+            if attributes is None or attributes.get("EnableDnsSupport") is not False:
                 continue
             its_endpoints, its_peerings = endpoints.get(vpc_id, []), peerings.get(vpc_id, [])
             users = []
@@ -280,7 +279,7 @@ def vpc_flow_logs_disabled(ctx: RuleContext) -> Iterator[Failure]:
         for vpc in scope.items("ec2:Vpcs"):
             vpc_id = vpc["VpcId"]
             its_logs = logs.get(vpc_id, [])
-            if not owned(vpc, scope) or any(f.get("FlowLogStatus") == "ACTIVE" for f in its_logs):
+            if any(f.get("FlowLogStatus") == "ACTIVE" for f in its_logs):
                 continue
             default = "; it is the default VPC (delete it if unused)" if vpc.get("IsDefault") else ""
             states = listed(f"{f.get('FlowLogId')} ({f.get('FlowLogStatus')})" for f in its_logs)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Index, Item, Network, Scope, network, span
-from auditor.items import ATTACHMENT_GONE, GATEWAY_GONE, listed, lowered, owned
+from auditor.items import ATTACHMENT_GONE, GATEWAY_GONE, listed, lowered
 
 from .vpn import serving_tables, table_labels, tables_routing_to
 
@@ -21,18 +21,13 @@ BOUND = frozenset({"associating", "associated"})
 PROPAGATING = frozenset({"enabling", "enabled"})
 
 
-# Shared helpers, each built once per scope.
+# Shared helpers, each built once per scope. A transit gateway shared through RAM shows in each participant's
+# account too: the engine keeps findings about it, its route tables and its attachments only in its owner's
+# account (auditor.sharing), so the rules below read every gateway they see.
 
-def owns_gateway(scope: Scope, attachment: Item) -> bool:
-    """Whether this account owns the attachment's transit gateway (a shared one is judged by its owner)."""
-    owner = attachment.get("TransitGatewayOwnerId") or scope.by_id(GATEWAYS, "TransitGatewayId").get(
-        str(attachment.get("TransitGatewayId")), {}).get("OwnerId")
-    return (owner or scope.account_id) == scope.account_id
-
-
-def own_gateways(scope: Scope) -> Iterator[Item]:
+def live_gateways(scope: Scope) -> Iterator[Item]:
     for gateway in scope.items(GATEWAYS):
-        if owned(gateway, scope) and lowered(gateway.get("State")) not in GATEWAY_GONE:
+        if lowered(gateway.get("State")) not in GATEWAY_GONE:
             yield gateway
 
 
@@ -65,11 +60,6 @@ def _associated(scope: Scope) -> dict[str, list[str]]:
 
 def table_gateway(scope: Scope, table_id: str) -> str:
     return str(scope.by_id(TABLES, "TransitGatewayRouteTableId").get(table_id, {}).get("TransitGatewayId", "?"))
-
-
-def own_table(scope: Scope, table_id: str) -> bool:
-    gateway = scope.by_id(GATEWAYS, "TransitGatewayId").get(table_gateway(scope, table_id))
-    return gateway is None or owned(gateway, scope)
 
 
 def route_destination(route: Item) -> str:
@@ -150,7 +140,7 @@ def tgw_auto_accept_shared_attachments(ctx: RuleContext) -> Iterator[Failure]:
     then `aws ec2 accept-transit-gateway-vpc-attachment --transit-gateway-attachment-id tgw-attach-...`
     """
     for scope in ctx.index.regional_scopes():
-        for gateway in own_gateways(scope):
+        for gateway in live_gateways(scope):
             options = gateway.get("Options") or {}
             if lowered(options.get("AutoAcceptSharedAttachments")) != "enable":
                 continue
@@ -188,7 +178,7 @@ def tgw_default_route_table_propagation(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         associated = associated_attachments(scope)
-        for gateway in own_gateways(scope):
+        for gateway in live_gateways(scope):
             options = gateway.get("Options") or {}
             association_table = options.get("AssociationDefaultRouteTableId")
             propagation_table = options.get("PropagationDefaultRouteTableId")
@@ -272,8 +262,7 @@ def tgw_attachment_without_route_table(ctx: RuleContext) -> Iterator[Failure]:
         for attachment in scope.items(ATTACHMENTS):
             attachment_id = attachment["TransitGatewayAttachmentId"]
             association = attachment.get("Association") or {}
-            if (lowered(attachment.get("State")) != "available" or not owns_gateway(scope, attachment)
-                    or attachment_id in bound
+            if (lowered(attachment.get("State")) != "available" or attachment_id in bound
                     or (association.get("TransitGatewayRouteTableId") and lowered(association.get("State")) in BOUND)):
                 continue
             yield attachment_failure(scope, attachment, (
@@ -306,7 +295,7 @@ def tgw_vpc_no_route_to_tgw(ctx: RuleContext) -> Iterator[Failure]:
             vpc_id, gateway_id = str(attachment.get("ResourceId", "")), str(attachment.get("TransitGatewayId", ""))
             vpc = vpcs.get(vpc_id)
             if (lowered(attachment.get("ResourceType")) != "vpc" or lowered(attachment.get("State")) != "available"
-                    or vpc is None or not owned(vpc, scope) or (vpc_id, gateway_id) in seen):
+                    or vpc is None or (vpc_id, gateway_id) in seen):
                 continue
             seen.add((vpc_id, gateway_id))
             tables = serving_tables(scope, vpc_id)
@@ -352,8 +341,6 @@ def tgw_cidr_overlap(ctx: RuleContext) -> Iterator[Failure]:
         routes = scope.by_id(ROUTES, "TransitGatewayRouteTableId")
         for record in scope.items(PROPAGATIONS):
             table_id = str(record["TransitGatewayRouteTableId"])
-            if not own_table(scope, table_id):
-                continue
             propagated = propagated_networks(routes.get(table_id, {}))
             kinds: dict[str, str] = {}
             spans: list[Span] = []
@@ -385,12 +372,14 @@ def tgw_cidr_overlap(ctx: RuleContext) -> Iterator[Failure]:
 
 
 @rule(id="TGW007", name="tgw-attachment-pending", severity="low",
-      resource_type="AWS::EC2::TransitGatewayAttachment", needs=(ATTACHMENTS,))
+      resource_type="AWS::EC2::TransitGatewayAttachment", needs=(ATTACHMENTS,), owner_only=False)
 def tgw_attachment_pending(ctx: RuleContext) -> Iterator[Failure]:
     """A transit gateway attachment is pending acceptance.
 
     Reported once, in the transit gateway owner's account (who must accept it), or in the
-    requester's when the owner's account and region are not in the snapshot.
+    requester's when the owner's account and region are not in the snapshot: unlike the other
+    transit gateway rules, the requester can act on this one (its VPC is not connected; it can
+    ask the owner to accept, or delete its request), so the rule files it there itself.
 
     ## Why it matters
     A pending attachment carries nothing: the VPC, or the peer transit gateway, that requested it
@@ -441,8 +430,7 @@ def tgw_attachment_untrusted_account(ctx: RuleContext) -> Iterator[Failure]:
     for scope in ctx.index.regional_scopes():
         for attachment in scope.items(ATTACHMENTS):
             stranger = str(attachment.get("ResourceOwnerId") or scope.account_id)
-            if (stranger in ctx.trusted_accounts or lowered(attachment.get("State")) in ATTACHMENT_GONE
-                    or not owns_gateway(scope, attachment)):
+            if stranger in ctx.trusted_accounts or lowered(attachment.get("State")) in ATTACHMENT_GONE:
                 continue
             yield attachment_failure(scope, attachment, (
                 f"{attachment_label(attachment)}, {attachment.get('State')}, connects account {stranger} to transit "

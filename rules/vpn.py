@@ -11,7 +11,7 @@ from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Scope
-from auditor.items import listed, lowered, owned
+from auditor.items import listed, lowered
 
 from .routes import table_label
 
@@ -267,7 +267,6 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         by_gateway = connections_by(scope, "VpnGatewayId")
-        vpcs = scope.by_id("ec2:Vpcs", "VpcId")
         for gateway in scope.items(VPN_GATEWAYS):
             gateway_id = gateway["VpnGatewayId"]
             live = [c for c in by_gateway.get(gateway_id, []) if lowered(c.get("State")) == "available"]
@@ -275,7 +274,7 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
                 continue
             for attachment in gateway.get("VpcAttachments") or []:
                 vpc_id = str(attachment.get("VpcId", ""))
-                if lowered(attachment.get("State")) != "attached" or not owned(vpcs.get(vpc_id, {}), scope):
+                if lowered(attachment.get("State")) != "attached":
                     continue
                 routed = tables_routing_to(scope, gateway_id, vpc_id)
                 lacking = [(table, subnets) for table, subnets in serving_tables(scope, vpc_id)

@@ -74,6 +74,13 @@ class SnapshotBuilder:
         return copy.deepcopy({"schema_version": 1, "tool_version": "0.1.0", "collected_at": "2026-11-26T10:00:00Z",
                               "accounts": accounts, "errors": self.errors})
 
+    def build_accounts(self, *accounts: str) -> dict[str, Any]:
+        """The snapshot a collection of only these accounts would give: every other account's data left out."""
+        document = self.build()
+        document["accounts"] = {a: section for a, section in document["accounts"].items() if a in accounts}
+        document["errors"] = [e for e in document["errors"] if e["account_id"] in accounts]
+        return document
+
     # VPCs, subnets, route tables
     def vpc(self, cidr: str = "10.0.0.0/16", *, secondary: tuple[str, ...] = (), ipv6: tuple[str, ...] = (),
             dns_support: bool = True, dns_hostnames: bool = True, account: str | None = None,
@@ -278,6 +285,20 @@ class SnapshotBuilder:
             "ServiceId": service_id, "VpcEndpointId": endpoint_id, "VpcEndpointOwner": owner,
             "VpcEndpointState": state, "CreationTimestamp": "2026-01-01T00:00:00Z"})
         return endpoint_id
+
+    # Sharing through AWS RAM
+    def share(self, key: str, id_field: str, resource_id: str, participant: str, region: str | None = None) -> None:
+        """The participant's view of an item shared with it through RAM: the owner's item, unchanged (its OwnerId
+        stays the owner's), in the participant's scope."""
+        self.add(key, copy.deepcopy(self.find(key, id_field, resource_id)), participant, region)
+
+    def share_vpc(self, vpc_id: str, participant: str, region: str | None = None) -> None:
+        """A VPC shared through RAM as its participant sees it: the VPC and its subnets, with the owner's OwnerId.
+        Its route tables, gateways and peerings stay in the owner's account only."""
+        subnets = [s for data in self.regions.values() for s in data.get("ec2:Subnets", []) if s.get("VpcId") == vpc_id]
+        self.share("ec2:Vpcs", "VpcId", vpc_id, participant, region)
+        for subnet in subnets:
+            self.add("ec2:Subnets", copy.deepcopy(subnet), participant, region)
 
     def _region_of(self, vpc_id: str) -> str:
         for (_, region), data in self.regions.items():

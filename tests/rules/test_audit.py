@@ -1,10 +1,14 @@
-"""AUD001: what could not be read is reported, once per unread key, and silences the rules that need it."""
+"""AUD001: what could not be read is reported, once per unread key, and silences the rules that need it.
+AUD002: a VPC or transit gateway shared with an account whose owner was not audited is noted there, once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.factories import SnapshotBuilder, run_rule
+from tests.factories import ACCOUNT, OTHER_ACCOUNT, REGION, SnapshotBuilder, run_rule
+from tests.rules.hybrid_factories_vpn_tgw import transit_gateway
 
 
 def _builder_with_peering(dns_off: bool = True) -> SnapshotBuilder:
@@ -61,3 +65,64 @@ def test_unread_key_silences_the_rules_that_need_it_instead_of_passing() -> None
     assert dns_findings == []
     assert "PCX003" in audit_findings[0].evidence["rules_affected"]
     assert "could not be read" in audit_findings[0].message
+
+
+# AUD002 shared-resource-owner-not-audited: the builder's account owns, OTHER_ACCOUNT participates.
+
+def shared_vpc(b: SnapshotBuilder) -> dict[str, Any]:
+    vpc = b.vpc("10.50.0.0/16")
+    subnets = [b.subnet(vpc, "10.50.1.0/24"), b.subnet(vpc, "10.50.2.0/24", "us-east-1b")]
+    b.share_vpc(vpc, OTHER_ACCOUNT)
+    return {"resource": vpc, "type": "AWS::EC2::VPC", "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc}",
+            "fragment": f"shared with this account by {ACCOUNT} through AWS RAM, with its subnets "
+                        f"{', '.join(subnets)} here"}
+
+
+def shared_transit_gateway(b: SnapshotBuilder, state: str = "available") -> dict[str, Any]:
+    tgw = transit_gateway(b, propagation="enable", state=state)
+    b.share("ec2:TransitGateways", "TransitGatewayId", tgw, OTHER_ACCOUNT)
+    return {"resource": tgw, "type": "AWS::EC2::TransitGateway",
+            "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{tgw}",
+            "fragment": f"transit gateway {tgw} is shared with this account by {ACCOUNT}"}
+
+
+def participant_only(b: SnapshotBuilder) -> dict[str, Any]:
+    return b.build_accounts(OTHER_ACCOUNT)
+
+
+def participant_and_owner_elsewhere(b: SnapshotBuilder) -> dict[str, Any]:
+    """The owner's account was collected, but not in the region where it shares the VPC."""
+    b.vpc("10.9.0.0/16", account=ACCOUNT, region="eu-west-1")
+    document = b.build()
+    del document["accounts"][ACCOUNT]["regions"][REGION]
+    return document
+
+
+def own_vpc_only(b: SnapshotBuilder) -> dict[str, Any]:
+    b.vpc("10.60.0.0/16", account=OTHER_ACCOUNT)
+    return {}
+
+
+@pytest.mark.parametrize(("arrange", "collect", "noted"), [
+    pytest.param(shared_vpc, participant_only, True, id="fail_vpc_owner_not_collected"),
+    pytest.param(shared_transit_gateway, participant_only, True, id="fail_tgw_owner_not_collected"),
+    pytest.param(shared_vpc, participant_and_owner_elsewhere, True, id="fail_owner_collected_in_another_region"),
+    pytest.param(shared_vpc, SnapshotBuilder.build, False, id="pass_vpc_owner_collected"),
+    pytest.param(shared_transit_gateway, SnapshotBuilder.build, False, id="pass_tgw_owner_collected"),
+    pytest.param(lambda b: shared_transit_gateway(b, state="deleted"), participant_only, False,
+                 id="pass_deleted_tgw"),
+    pytest.param(own_vpc_only, participant_only, False, id="pass_participants_own_vpc"),
+])
+def test_aud002_shared_resource_owner_not_audited(arrange: Any, collect: Any, noted: bool) -> None:
+    builder = SnapshotBuilder()
+    expected = arrange(builder)
+
+    findings = run_rule("AUD002", collect(builder))
+
+    if not noted:
+        assert findings == []
+        return
+    assert [(f.account_id, f.region, f.resource_type, f.resource_id, f.resource_arn, f.severity) for f in findings] \
+        == [(OTHER_ACCOUNT, REGION, expected["type"], expected["resource"], expected["arn"], "info")]
+    assert expected["fragment"] in findings[0].message
+    assert f"{ACCOUNT}/{REGION} is not in the snapshot" in findings[0].message
