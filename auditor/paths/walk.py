@@ -31,6 +31,7 @@ class Step(NamedTuple):
     ident: str
     vpc_id: str = ""
     attachment: str = ""
+    subnet: str = ""  # the subnet the packet leaves from, where known (a transit gateway serves only some zones)
 
 
 class Walker:
@@ -164,7 +165,7 @@ class Walker:
                 walk.blockers.append(Blocker("NO_ROUTE_TABLE", str(src.vpc_id), f"{src.vpc_id} has no route table "
                                              "in the snapshot", "collect ec2:RouteTables for its account"))
                 return None
-            return Step("table", str(found[1]["RouteTableId"]), str(src.vpc_id))
+            return Step("table", str(found[1]["RouteTableId"]), str(src.vpc_id), subnet=src.subnet_id or "")
         entries = sorted(src.entries, key=lambda e: (e[1] != prefer, not self._leads_to(e, dst), e))
         kind, ident = entries[0]
         if kind == "vgw":
@@ -210,7 +211,7 @@ class Walker:
             return Step("deliver", step.vpc_id, step.vpc_id)
         for prefix, kind in (("pcx-", "peering"), ("tgw-", "tgw-from-vpc"), ("vgw-", "vgw")):
             if target.startswith(prefix):
-                return Step(kind, target, step.vpc_id)
+                return Step(kind, target, step.vpc_id, subnet=step.subnet)
         if target.startswith(("igw-", "eigw-")):
             walk.blockers.append(Blocker(
                 "ROUTE_TO_INTERNET_GATEWAY", step.ident, f"{step.ident} sends {dst.network} to the internet gateway "
@@ -227,7 +228,7 @@ class Walker:
         if found is None:
             return None
         self._hop(walk, target, "AWS::EC2::NetworkInterface", scope, f"through the appliance in {appliance}")
-        return Step("table", str(found[1]["RouteTableId"]), step.vpc_id)
+        return Step("table", str(found[1]["RouteTableId"]), step.vpc_id, subnet=appliance)
 
     def _no_route(self, walk: Direction, scope: Scope, step: Step, dst: Endpoint, reply: bool) -> Step | None:
         target = self._intended_target(step.vpc_id, dst)
@@ -305,7 +306,19 @@ class Walker:
             return None
         attachment = attachments[0]
         self._hop(walk, attachment, "AWS::EC2::TransitGatewayAttachment", scope, f"{step.vpc_id} -> {step.ident}")
+        zone = self._zone(step.subnet)
+        zones = {self._zone(s) for s in self.world.tgw_vpc_subnets.get(attachment, [])} - {""}
+        if zone and zones and zone not in zones:
+            walk.blockers.append(Blocker(
+                "TGW_ATTACHMENT_NOT_IN_SUBNET_AZ", attachment, f"{attachment} has no subnet in {zone}, where "
+                f"{step.subnet} is: resources in an Availability Zone without a transit gateway attachment subnet "
+                "cannot reach the transit gateway", f"aws ec2 modify-transit-gateway-vpc-attachment "
+                f"--transit-gateway-attachment-id {attachment} --add-subnet-ids <a subnet of {step.vpc_id} in {zone}>"))
         return Step("tgw", step.ident, attachment=attachment)
+
+    def _zone(self, subnet_id: str) -> str:
+        located = self.world.subnets.get(subnet_id) if subnet_id else None
+        return str(located.item.get("AvailabilityZone") or "") if located else ""
 
     def _tgw(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
         walk.via_transit_gateway = True
@@ -392,7 +405,7 @@ class Walker:
                                          f"which {through} delivers to, and nothing routes it on", "route the "
                                          "destination to the VPC that holds it"))
             return None
-        return Step("table", str(found[1]["RouteTableId"]), vpc_id)
+        return Step("table", str(found[1]["RouteTableId"]), vpc_id, subnet=subnets[0])
 
     def _vgw(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
         located = self.world.vpn_gateway(step.ident)

@@ -248,3 +248,20 @@ def test_a_blackhole_vpc_route_is_a_bad_state_route() -> None:
 
     assert codes(result.forward) == ["BAD_STATE_ROUTE"]
     assert result.forward.blockers[0].fix.startswith(f"aws ec2 replace-route --route-table-id {net['table_a']}")
+
+
+def test_a_subnet_in_a_zone_without_an_attachment_subnet_cannot_reach_the_transit_gateway() -> None:
+    b = SnapshotBuilder()
+    net = hub(b)
+    one, two = net["spokes"]
+    elsewhere = b.subnet(one["vpc"], "10.0.9.0/24", zone="us-east-1b", table=one["table"])
+    for spoke_ in (one, two):  # each attachment serves us-east-1a only
+        record = b.find("ec2:TransitGatewayVpcAttachments", "TransitGatewayAttachmentId", spoke_["attachment"])
+        record["SubnetIds"] = [spoke_["subnet"]]
+
+    served = path(b, one["subnet"], two["subnet"])
+    unserved = path(b, elsewhere, two["subnet"])
+
+    assert served.reachable
+    assert codes(unserved.forward) == ["TGW_ATTACHMENT_NOT_IN_SUBNET_AZ"]
+    assert "--add-subnet-ids" in unserved.forward.blockers[0].fix
