@@ -135,3 +135,32 @@ def test_reach_prints_the_matrix_in_each_format(capsys: pytest.CaptureFixture[st
     assert rows[one][two] == "both" and rows[one][one] == "self"
     assert "1 of 6 pairs reach each other both ways" in table
     assert "4 VPCs, 1 pairs reachable both ways" in err
+
+
+def test_path_reads_a_live_account_when_no_snapshot_is_given(capsys: pytest.CaptureFixture[str],
+                                                             moto_account: None) -> None:
+    from tests.conftest import seed_client
+
+    ec2 = seed_client("ec2")
+    vpcs = [ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"] for cidr in ("10.70.0.0/16", "10.71.0.0/16")]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "1.0/24"))["Subnet"]["SubnetId"]
+               for vpc, cidr in zip(vpcs, ("10.70.0.0/16", "10.71.0.0/16"), strict=True)]
+    pcx = ec2.create_vpc_peering_connection(VpcId=vpcs[0], PeerVpcId=vpcs[1])["VpcPeeringConnection"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+    tables = {vpc: ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]
+              for vpc in vpcs}
+    ec2.create_route(RouteTableId=tables[vpcs[0]]["RouteTableId"], DestinationCidrBlock="10.71.0.0/16",
+                     VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+
+    one_way = run_cli(capsys, "path", "--regions", "us-east-1", "--from", subnets[0], "--to", "10.71.1.9",
+                      "--protocol", "tcp", "--port", "443", "--format", "json")
+    ec2.create_route(RouteTableId=tables[vpcs[1]]["RouteTableId"], DestinationCidrBlock="10.70.0.0/16",
+                     VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+    both_ways = run_cli(capsys, "path", "--regions", "us-east-1", "--from", subnets[0], "--to", subnets[1])
+
+    assert one_way[0] == 1
+    document = json.loads(one_way[1])
+    assert document["forward"]["reachable"] is True  # moto's default network ACLs allow all, both ways
+    assert [b["code"] for b in document["return"]["blockers"]] == ["NO_ROUTE_TO_DESTINATION"]
+    assert any(h["resource_type"] == "AWS::EC2::NetworkAcl" for h in document["forward"]["hops"])
+    assert both_ways[0] == 0
