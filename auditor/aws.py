@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore
 import botocore.config
 import botocore.exceptions
 
@@ -19,7 +19,6 @@ READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
 # Operations that are not reads but change nothing, allowed by (service, operation) and nothing wider:
 # AssumeRole only hands out temporary credentials for the member accounts' read-only role.
 ALLOWED_NON_READS = frozenset({("sts", "AssumeRole")})
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 DEFAULT_HOME_REGION = "us-east-1"
 DEFAULT_READ_TIMEOUT = 60.0
 READ_TIMEOUT_VARIABLE = "AUDITOR_READ_TIMEOUT"
@@ -203,19 +202,16 @@ def enabled_regions(clients: Clients, region: str) -> tuple[list[str], list[str]
         raise UserError(f"cannot list the account's regions (DescribeRegions): {error}") from None
 
 
-def split_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> tuple[list[str], list[str]]:
-    """(regions to collect, requested regions not enabled for this account); an unknown region is a UserError."""
-    if not requested:
-        return enabled, []
+def check_region_names(session: boto3.Session, requested: list[str], partition: str) -> None:
+    """A requested name that is no region of the partition (a typo: `us-eats-1`) is a UserError.
+
+    The partition's regions are botocore's endpoint data, so the check needs no call and no permission; whether
+    the account has enabled a region is DescribeRegions' answer, per account, and never bad input.
+    """
+    known = set(session.get_available_regions("ec2", partition_name=partition))
+    if not known:  # a partition this botocore has no data for: nothing to check against
+        return
     for name in requested:
-        if not REGION_PATTERN.match(name) or name not in known:
-            raise UserError(f"unknown region {name!r} (not in DescribeRegions for this account)")
-    return sorted(set(requested) & set(enabled)), sorted(set(requested) - set(enabled))
-
-
-def choose_regions(requested: list[str] | None, enabled: list[str], known: list[str]) -> list[str]:
-    """The regions to collect: all enabled ones, or the requested ones if each exists and is enabled."""
-    chosen, not_enabled = split_regions(requested, enabled, known)
-    if not_enabled:
-        raise UserError(f"region {not_enabled[0]!r} is not enabled for this account (opt-in required)")
-    return chosen
+        if name not in known:
+            raise UserError(f"unknown region {name!r}: not a region of the {partition} partition "
+                            f"(botocore {botocore.__version__}'s endpoint data)")

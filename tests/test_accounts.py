@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import botocore.awsrequest
+import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -255,7 +256,7 @@ def test_assume_role_denied_for_one_account_is_one_error_and_the_other_account_i
     assert [e for e in document["errors"] if e["account_id"] == MEMBER_B] == [{
         "account_id": MEMBER_B, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
         "code": "AccessDenied", "message": "injected AccessDenied for AssumeRole"}]
-    assert f"collected 1 account(s), 1 not reached ({MEMBER_B})" in err
+    assert f"collected 1 account(s), 1 not read ({MEMBER_B})" in err
 
 
 def test_the_audit_reports_the_account_whose_role_could_not_be_assumed(members, inject, tmp_path, capsys) -> None:
@@ -287,6 +288,40 @@ def test_when_no_account_can_be_reached_it_is_one_line_exit_2_and_nothing_writte
     assert not output.exists()
     assert shard_code == 2
     assert list(shard_dir.iterdir()) == []
+
+
+def test_when_no_account_has_a_requested_region_enabled_it_is_one_line_exit_2_and_no_shard(members, tmp_path,
+                                                                                          capsys) -> None:
+    opt_in_region = "ap-east-1"  # moto lists it as not opted in, in every account
+    shard_dir = tmp_path / "shards"
+
+    code, out, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", f"{MEMBER_A},{MEMBER_B}",
+                         "--regions", opt_in_region, "--shard-dir", str(shard_dir))
+
+    assert (code, out) == (2, "")
+    assert err == (f"auditor: error: could not read any of the 2 account(s); {MEMBER_A} {opt_in_region}: "
+                   f"DescribeRegions OptInRequired: region {opt_in_region} is not enabled for account {MEMBER_A} "
+                   "(opt-in required): not read\n")
+    assert list(shard_dir.iterdir()) == []
+
+
+def test_a_member_that_may_not_describe_regions_is_read_in_the_regions_given(members, monkeypatch, tmp_path,
+                                                                             capsys) -> None:
+    def denied(*_: Any) -> Any:
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"}}, "DescribeRegions")
+
+    monkeypatch.setattr(aws, "describe_regions", denied)  # only member accounts call it with --role-name
+    output = tmp_path / "snapshot.json"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION,
+                       "--output", str(output))
+
+    document = json.loads(output.read_text())
+    assert code == 0, err
+    assert vpcs(document, MEMBER_A) == {members[MEMBER_A]: CIDRS[MEMBER_A]}
+    assert [(e["account_id"], e["region"], e["key"], e["code"]) for e in document["errors"]
+            if e["key"] == "ec2:Regions"] == [(MEMBER_A, "global", "ec2:Regions", "UnauthorizedOperation")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ The CLI runs as a subprocess against a moto server on 127.0.0.1, through a fault
 127.0.0.1 (tests/fault_proxy.py) that answers chosen operations in a chosen region with what AWS or
 the network can do to a run: a 5xx, throttling every time (so retries cannot absorb it), a denied API,
 a reset connection, a response slower than the read timeout, a truncated body, a region that cannot be
-reached at all, and a requested region the account has not enabled. Every run is compared with a
-fault-free run through the same kind of proxy: everything else is there, equal, and nothing is doubled.
-(AssumeRole denied for one account is in tests/test_accounts.py.)
+reached at all, a requested region the account has not enabled, and DescribeRegions denied when regions
+are given. Every run is compared with a fault-free run through the same kind of proxy: everything else is
+there, equal, and nothing is doubled. (AssumeRole denied for one account is in tests/test_accounts.py.)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from auditor.collect.registry import GLOBAL, REGISTRY
+from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY
 from tests.fault_proxy import Fault, FaultProxy, Rule, ec2_error, fault_proxy, query_error
 from tests.servers import ACCOUNT_ID, CLI_TIMEOUT, cli_env, moto_server, run_cli, seed_network, start_cli
 
@@ -68,7 +68,6 @@ class Case:
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()  # run alone, after the others, with this environment
     region_lost: str | None = None  # a whole region: every regional key there is one error, nothing stored
-    xfail: str | None = None  # a known product bug: why this fault is not yet handled as it should be
 
 
 CASES: dict[str, Case] = {
@@ -121,17 +120,13 @@ CASES: dict[str, Case] = {
     # The same, for the caller's own account (no --role-name).
     "region disabled, caller's account": Case(
         (Rule(opt_out(OTHER), "DescribeRegions", HOME),),
-        {(OTHER, "ec2:Regions"): ("DescribeRegions", "OptInRequired")}, region_lost=OTHER,
-        xfail="product bug: without --role-name, collect() calls aws.choose_regions, which makes a requested "
-              "region the account has not enabled a UserError (exit 2, nothing written) instead of the "
-              "OptInRequired error record _collect_member writes for a member account (issue 5: exit 2 only "
-              "when nothing could be collected)"),
+        {(OTHER, "ec2:Regions"): ("DescribeRegions", "OptInRequired")}, region_lost=OTHER),
+    # DescribeRegions itself denied: the regions given are read all the same, and the denial is the account's.
+    "DescribeRegions denied": Case(
+        (Rule(Fault.error(403, ec2_error("UnauthorizedOperation", "You are not authorized to perform this "
+                                         "operation.")), "DescribeRegions", HOME),),
+        {(GLOBAL_REGION_KEY, "ec2:Regions"): ("DescribeRegions", "UnauthorizedOperation")}),
 }
-
-
-def cases() -> list[Any]:
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=case.xfail) if case.xfail else ())
-            for name, case in CASES.items()]
 
 
 @dataclass
@@ -246,11 +241,9 @@ def test_the_fault_free_run_through_the_proxy_is_complete(world: World) -> None:
         assert not failed & set(case.expected), "a key that fails without a fault proves nothing"
 
 
-@pytest.mark.parametrize("name", cases())
+@pytest.mark.parametrize("name", list(CASES))
 def test_a_fault_is_one_error_with_account_region_operation_and_code(world: World, name: str) -> None:
     case, run = CASES[name], world.runs[name]
-    if case.xfail and run.returncode == 2:  # fail as the reason says, not for another reason
-        assert "is not enabled for this account (opt-in required)" in run.stderr, run.stderr
     assert run.returncode == 0, run.stderr
     assert world.proxies[name].faulted(), "the proxy never injected the fault"
     errors = run.snapshot["errors"]
@@ -274,7 +267,7 @@ def test_a_fault_is_one_error_with_account_region_operation_and_code(world: Worl
             assert [e["key"] for e in lost] == ["ec2:Regions"]
 
 
-@pytest.mark.parametrize("name", cases())
+@pytest.mark.parametrize("name", list(CASES))
 def test_a_fault_costs_only_the_data_it_touches(world: World, name: str) -> None:
     case, run = CASES[name], world.runs[name]
     assert run.returncode == 0, run.stderr
@@ -299,7 +292,7 @@ def test_a_fault_costs_only_the_data_it_touches(world: World, name: str) -> None
     assert faulted_rows == expected_rows
 
 
-@pytest.mark.parametrize("name", cases())
+@pytest.mark.parametrize("name", list(CASES))
 def test_a_fault_shows_in_the_audit_as_aud001_naming_the_key(world: World, name: str) -> None:
     case, run = CASES[name], world.runs[name]
     assert run.returncode == 0, run.stderr

@@ -45,7 +45,7 @@ class Collected:
     collections: list[AccountCollection]
     api_calls: int
     seconds: float
-    unreached: list[str] = field(default_factory=list)  # accounts whose role could not be assumed (or regions read)
+    unread: list[str] = field(default_factory=list)  # accounts not read: role not assumed, no region to read
     skipped: str = ""  # with --org: the inactive accounts not read, counted by state
 
     def summary(self) -> str:
@@ -56,9 +56,9 @@ class Collected:
         regions = {r for c in self.collections for r in c.regions if r != "global"}
         errors = len(self.document["errors"])
         per_type = ", ".join(f"{key.split(':', 1)[1]} {n}" for key, n in sorted(counts.items()) if n)
-        unreached = f", {len(self.unreached)} not reached ({', '.join(self.unreached)})" if self.unreached else ""
+        unread = f", {len(self.unread)} not read ({', '.join(self.unread)})" if self.unread else ""
         skipped = f"; {self.skipped}" if self.skipped else ""
-        return (f"collected {len(self.collections)} account(s){unreached}, {len(regions)} region(s): "
+        return (f"collected {len(self.collections)} account(s){unread}, {len(regions)} region(s): "
                 f"{sum(counts.values())} resources ({per_type or 'none'}); "
                 f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s{skipped}")
 
@@ -78,25 +78,21 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     At most `max_workers` calls are in flight in total and `max_workers_per_account` (default
     min(max_workers, 16)) per account; accounts share one pool. Results do not depend on the order in which
     accounts or calls finish. Regions: the requested ones (default: every enabled one), per account from its own
-    DescribeRegions. An account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes
-    on; when no account at all could be read, that is a UserError and nothing is handed to `on_shard`.
+    DescribeRegions. A requested name that is no region of the partition is a UserError before anything is read;
+    a region an account has not enabled is an `ec2:Regions` error there, and the other regions are read. An
+    account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when nothing at
+    all could be read, that is a UserError and nothing is handed to `on_shard`.
     """
     per_account = per_account_default(max_workers, max_workers_per_account)
     clients = aws.Clients(session, max_pool_connections=max_workers)
     home = aws.home_region(session)
     identity = aws.caller_identity(clients, home)
+    if regions:
+        aws.check_region_names(session, regions, identity.partition)
     collected_at = now or dt.datetime.now(dt.UTC)
     if accounts is None:
-        enabled, known = aws.enabled_regions(clients, home)
-        chosen = aws.choose_regions(regions, enabled, known)
-        tracker = Tracker(progress, accounts=1)
-        collection = collect_account(clients, identity.account_id, chosen, home, collectors=collectors,
-                                     max_workers=per_account, progress=tracker)
-        tracker.update(accounts_done=1)
-        document = snapshot.build([collection], collected_at, {identity.account_id: identity.partition})
-        if on_shard:
-            on_shard(identity.account_id, document)
-        return Collected(document, [collection], clients.calls, collection.seconds)
+        return _collect_caller(clients, identity, regions, home, collected_at, collectors=collectors,
+                               per_account=per_account, progress=progress, on_shard=on_shard)
 
     account_plan = plan(accounts, clients, home)
     if not account_plan.account_ids:
@@ -123,7 +119,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             account_id = futures[future]
             outcomes[account_id] = outcome = future.result()
             tracker.update(accounts_done=1)
-            if on_shard and outcome[0] is not None:
+            if on_shard and outcome[0] is not None and outcome[0].read_anything():
                 on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
     except BaseException:
         drivers.shutdown(wait=False, cancel_futures=True)
@@ -141,18 +137,88 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             failures.extend(failed)
         else:
             collections.append(collection)
-    if not collections:
-        first = failures[0]
-        raise UserError(f"could not read any of the {len(account_plan.account_ids)} account(s); "
-                        f"{first.account_id}: {first.operation} {first.code}: {first.message}")
-    if on_shard:  # accounts not reached get a shard of their errors, so the merged shards hold every error
+    if not any(collection.read_anything() for collection in collections):
+        errors = sorted([*failures, *(error for collection in collections for error in collection.errors)],
+                        key=lambda error: error.account_id)
+        raise UserError(f"could not read any of the {len(account_plan.account_ids)} account(s){_first(errors)}")
+    if on_shard:  # the accounts held back above: a shard of their errors, so the merged shards hold every error
+        for collection in collections:
+            if not collection.read_anything():
+                on_shard(collection.account_id,
+                         snapshot.build([collection], collected_at, partitions, trusted_accounts=trusted))
         for account_id in sorted({failure.account_id for failure in failures}):
             mine = [failure for failure in failures if failure.account_id == account_id]
             on_shard(account_id, snapshot.build([], collected_at, errors=mine, trusted_accounts=trusted))
     document = snapshot.build(collections, collected_at, partitions, errors=failures, trusted_accounts=trusted)
     return Collected(document, collections, clients.calls + member_calls, time.monotonic() - started,
-                     unreached=sorted({failure.account_id for failure in failures}),
+                     unread=sorted({failure.account_id for failure in failures}),
                      skipped=account_plan.skipped_summary())
+
+
+def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[str] | None, home: str,
+                    collected_at: dt.datetime, *, collectors: Iterable[Collector] | None, per_account: int,
+                    progress: Progress | None, on_shard: ShardSink | None) -> Collected:
+    """The caller's own account (no --role-name): as a member account, but with its own credentials.
+
+    Without --regions, a failed DescribeRegions leaves nothing to read: a UserError. When nothing at all can be
+    read (no requested region is enabled, or every read failed), that is a UserError too and nothing is written.
+    """
+    account_id = identity.account_id
+    if not regions:
+        enabled, _ = aws.enabled_regions(clients, home)
+        chosen, region_errors = enabled, []
+    else:
+        chosen, region_errors = _regions_to_read(clients, account_id, regions, home)
+    if not chosen:
+        raise UserError(f"none of the requested regions is enabled for account {account_id} "
+                        f"({', '.join(error.region for error in region_errors)}): not read")
+    tracker = Tracker(progress, accounts=1)
+    collection = collect_account(clients, account_id, chosen, home, collectors=collectors,
+                                 max_workers=per_account, progress=tracker)
+    collection.errors.extend(region_errors)
+    tracker.update(accounts_done=1)
+    if not collection.read_anything():
+        raise UserError(f"could not read anything in account {account_id}{_first(collection.errors, account=False)}")
+    document = snapshot.build([collection], collected_at, {account_id: identity.partition})
+    if on_shard:
+        on_shard(account_id, document)
+    return Collected(document, [collection], clients.calls, collection.seconds)
+
+
+def _regions_to_read(clients: aws.Clients, account_id: str, requested: list[str] | None,
+                    home: str) -> tuple[list[str], list[CollectionError]]:
+    """(the regions to read in an account, an error for each requested region that cannot be read there).
+
+    From the account's DescribeRegions: every enabled region, or the requested ones it has enabled; a requested
+    region it has not enabled is an `ec2:Regions` error there. When DescribeRegions fails and regions were
+    requested, they are read as given (their names are checked already) and the failure is one `ec2:Regions`
+    error of the account; when none were requested, the failure is raised.
+    """
+    try:
+        enabled, listed = aws.describe_regions(clients, home)
+    except ReadOnlyViolation:
+        raise
+    except Exception as error:  # noqa: BLE001 - recorded: the requested regions are still read
+        if not requested:
+            raise
+        code, message = describe_failure(error)
+        return sorted(set(requested)), [CollectionError(
+            account_id, GLOBAL_REGION_KEY, REGIONS_KEY, "DescribeRegions", code,
+            f"{message} (the requested regions were read without knowing which ones the account has enabled)")]
+    if not requested:
+        return enabled, []
+    not_enabled = sorted(set(requested) - set(enabled))
+    return sorted(set(requested) & set(enabled)), [_region_not_enabled(account_id, region, region in listed)
+                                                   for region in not_enabled]
+
+
+def _region_not_enabled(account_id: str, region: str, listed: bool) -> CollectionError:
+    if listed:
+        return CollectionError(account_id, region, REGIONS_KEY, "DescribeRegions", "OptInRequired",
+                               f"region {region} is not enabled for account {account_id} (opt-in required): not read")
+    return CollectionError(account_id, region, REGIONS_KEY, "DescribeRegions", "RegionNotAvailable",
+                           f"region {region} is not offered to account {account_id} (DescribeRegions does not list "
+                           "it): not read")
 
 
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
@@ -162,9 +228,9 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
 
     AssumeRole and the account's DescribeRegions come first, each sent through the shared pool (so they count
-    against the total bound; AssumeRole calls, made in the caller's account, also against its own bound): when
-    either fails, it is that account's only error. A requested region the account has not enabled is an
-    OptInRequired error for that region.
+    against the total bound; AssumeRole calls, made in the caller's account, also against its own bound). When
+    AssumeRole fails, or DescribeRegions fails without --regions, or none of the requested regions is enabled,
+    the account is not read and those are its errors (see _regions_to_read).
     """
     try:
         with caller_limit:
@@ -176,19 +242,27 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
         return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
     member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=per_account)
     try:
-        enabled, known = pool.submit(aws.describe_regions, member, home).result()
+        chosen, region_errors = pool.submit(_regions_to_read, member, account_id, regions, home).result()
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001
         return None, [_failure(account_id, REGIONS_KEY, "DescribeRegions", error)], member.calls
-    chosen, not_enabled = aws.split_regions(regions, enabled, known)
+    if not chosen:  # every requested region is one the account has not enabled: nothing to read there
+        return None, region_errors, member.calls
     collection = collect_account(member, account_id, chosen, home, collectors=collectors,
                                  max_workers=per_account, progress=tracker, pool=pool, max_in_flight=per_account)
-    collection.errors.extend(
-        CollectionError(account_id, region, REGIONS_KEY, "DescribeRegions", "OptInRequired",
-                        f"region {region} is not enabled for account {account_id} (opt-in required): not read")
-        for region in not_enabled)
+    collection.errors.extend(region_errors)
     return collection, [], member.calls
+
+
+def _first(errors: list[CollectionError], *, account: bool = True) -> str:
+    """The first error (with its account, unless there is only one), to end the line that says nothing was read."""
+    if not errors:
+        return ""
+    first = errors[0]
+    where = [first.account_id] if account else []
+    where += [first.region] if first.region != GLOBAL_REGION_KEY else []
+    return f"; {' '.join(where) + ': ' if where else ''}{first.operation} {first.code}: {first.message}"
 
 
 def _failure(account_id: str, key: str, operation: str, error: BaseException) -> CollectionError:

@@ -72,6 +72,10 @@ class AccountCollection:
     errors: list[CollectionError] = field(default_factory=list)
     seconds: float = 0.0
 
+    def read_anything(self) -> bool:
+        """Whether at least one read succeeded (a key stored, even an empty one) in any region."""
+        return any(self.regions.values())
+
     def resource_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for region_data in self.regions.values():

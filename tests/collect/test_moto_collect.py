@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.awsrequest
 import pytest
 from moto import mock_aws
 
-from auditor import snapshot
+from auditor import aws, snapshot
 from auditor.collect import collect
 from auditor.collect.registry import REGISTRY
 from auditor.errors import UserError
@@ -279,17 +280,106 @@ def test_default_is_every_enabled_region_and_not_the_opt_in_ones(moto_account: N
 
 
 @pytest.mark.parametrize(("requested", "message"), [
-    (["xx-nowhere-1"], "unknown region 'xx-nowhere-1'"),
+    (["xx-nowhere-1"], "unknown region 'xx-nowhere-1': not a region of the aws partition"),
+    (["us-east-1", "us-eats-1"], "unknown region 'us-eats-1'"),
     (["us-east-1", "not a region"], "unknown region 'not a region'"),
+    # moto's DescribeRegions lists China's regions in every partition; botocore knows they are not in `aws`.
+    (["cn-north-1"], "unknown region 'cn-north-1': not a region of the aws partition"),
 ])
-def test_unknown_region_is_a_user_error(moto_account: None, requested: list[str], message: str) -> None:
+def test_a_region_that_does_not_exist_is_a_user_error(moto_account: None, requested: list[str], message: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(boto3.Session, "client", _recording_client(sent))
+
     with pytest.raises(UserError, match=message):
         collect(boto3.Session(region_name=REGION), requested)
 
+    assert sent == ["sts"]  # the name is checked against botocore's endpoint data: no read was made
 
-def test_region_not_enabled_is_a_user_error(moto_account: None) -> None:
+
+def _recording_client(sent: list[str]) -> Any:
+    original = boto3.Session.client
+
+    def client(self: boto3.Session, service: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(service)
+        return original(self, service, *args, **kwargs)
+
+    return client
+
+
+def _opted_out_region() -> str:
     everything = seed_client("ec2").describe_regions(AllRegions=True)["Regions"]
-    opted_out = next(r["RegionName"] for r in everything if r["OptInStatus"] == "not-opted-in")
+    return next(r["RegionName"] for r in everything if r["OptInStatus"] == "not-opted-in")
 
-    with pytest.raises(UserError, match="not enabled"):
+
+def test_a_region_not_enabled_is_an_error_entry_and_the_other_regions_are_read(moto_account: None) -> None:
+    opted_out = _opted_out_region()
+
+    document = collect(boto3.Session(region_name=REGION), [REGION, opted_out],
+                       collectors=[REGISTRY["ec2:Vpcs"]]).document
+
+    regions = document["accounts"][ACCOUNT_ID]["regions"]
+    assert set(regions) == {REGION}
+    assert "172.31.0.0/16" in {v["CidrBlock"] for v in regions[REGION]["ec2:Vpcs"]}  # the default VPC
+    assert document["errors"] == [{
+        "account_id": ACCOUNT_ID, "region": opted_out, "key": "ec2:Regions", "operation": "DescribeRegions",
+        "code": "OptInRequired",
+        "message": f"region {opted_out} is not enabled for account {ACCOUNT_ID} (opt-in required): not read"}]
+
+
+def test_when_no_requested_region_is_enabled_nothing_is_collected_and_it_is_a_user_error(moto_account: None) -> None:
+    opted_out = _opted_out_region()
+
+    with pytest.raises(UserError, match=f"none of the requested regions is enabled for account {ACCOUNT_ID} "
+                                        rf"\({opted_out}\): not read"):
         collect(boto3.Session(region_name=REGION), [opted_out])
+
+
+def _unauthorized(params: dict[str, Any], **_: Any) -> Any:
+    response = botocore.awsrequest.AWSResponse("https://ec2.amazonaws.com/", 403, {}, None)
+    return response, {"Error": {"Code": "UnauthorizedOperation", "Message": "not authorized"},
+                      "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+
+def test_denied_describe_regions_with_regions_given_reads_them_and_records_the_denial(moto_account: None) -> None:
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.ec2.DescribeRegions", _unauthorized)
+
+    document = collect(session, [REGION], collectors=[REGISTRY["ec2:Vpcs"]]).document
+
+    assert set(document["accounts"][ACCOUNT_ID]["regions"]) == {REGION}
+    assert document["accounts"][ACCOUNT_ID]["regions"][REGION]["ec2:Vpcs"]
+    assert [(e["region"], e["key"], e["operation"], e["code"]) for e in document["errors"]] == [
+        ("global", "ec2:Regions", "DescribeRegions", "UnauthorizedOperation")]
+    assert "read without knowing which ones the account has enabled" in document["errors"][0]["message"]
+
+
+def test_denied_describe_regions_without_regions_is_a_user_error(moto_account: None) -> None:
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.ec2.DescribeRegions", _unauthorized)
+
+    with pytest.raises(UserError, match=r"cannot list the account's regions \(DescribeRegions\): "
+                                        "UnauthorizedOperation"):
+        collect(session, None, collectors=[REGISTRY["ec2:Vpcs"]])
+
+
+def test_when_every_read_fails_nothing_is_collected_and_it_is_a_user_error(moto_account: None) -> None:
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.ec2.DescribeVpcs", _unauthorized)
+
+    with pytest.raises(UserError, match=f"could not read anything in account {ACCOUNT_ID}; {REGION}: "
+                                        "DescribeVpcs UnauthorizedOperation: not authorized"):
+        collect(session, [REGION], collectors=[REGISTRY["ec2:Vpcs"]])
+
+
+def test_a_region_describe_regions_does_not_list_is_an_error_entry(moto_account: None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore knows eu-west-1, but this account's DescribeRegions does not offer it.
+    monkeypatch.setattr(aws, "describe_regions", lambda *_: ([REGION], [REGION]))
+
+    document = collect(boto3.Session(region_name=REGION), [REGION, "eu-west-1"],
+                       collectors=[REGISTRY["ec2:Vpcs"]]).document
+
+    assert set(document["accounts"][ACCOUNT_ID]["regions"]) == {REGION}
+    assert [(e["region"], e["key"], e["code"]) for e in document["errors"]] == [
+        ("eu-west-1", "ec2:Regions", "RegionNotAvailable")]
