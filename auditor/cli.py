@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -40,22 +41,46 @@ def aws_options(command: Any) -> Any:
 
 
 def account_options(command: Any) -> Any:
-    """Many accounts: the role to assume in each, and which accounts (without --role-name: the caller's)."""
-    command = click.option(
+    """Many accounts: the role to assume in each, and which accounts (without --role-name: the caller's).
+
+    Each can come from the config file (its keys are the flags' defaults); a flag given on the command line wins,
+    and for the two ways of naming the accounts, `--accounts` and `--org`, the command line's replaces the file's.
+    With `--snapshot FILE` the file's account settings, which are for live runs, do not apply.
+    """
+
+    @functools.wraps(command)
+    def resolved(**kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+
+        def from_file(name: str) -> bool:
+            return ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT_MAP
+
+        def given(name: str) -> bool:
+            return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+
+        names = ("role_name", "accounts", "org", "external_id", "role_session_name")
+        live_only = names if kwargs.get("snapshot") else ()
+        replaced = {"org": given("accounts"), "accounts": given("org")}
+        for name in names:
+            if from_file(name) and (name in live_only or replaced.get(name)):
+                kwargs[name] = False if name == "org" else None
+        return command(**kwargs)
+
+    resolved = click.option(
         "--role-session-name", "role_session_name", metavar="NAME",
-        help="The AssumeRole session name (CloudTrail shows it); default aws-network-auditor.")(command)
-    command = click.option("--external-id", "external_id", metavar="ID",
-                           help="The external id the role's trust policy requires.")(command)
-    command = click.option(
+        help="The AssumeRole session name (CloudTrail shows it); default aws-network-auditor.")(resolved)
+    resolved = click.option("--external-id", "external_id", metavar="ID",
+                            help="The external id the role's trust policy requires.")(resolved)
+    resolved = click.option(
         "--org", "org", is_flag=True,
         help="Read every active account of the organization (ListAccounts: run from the management account "
-             "or a delegated administrator); they are trusted by the audit.")(command)
-    command = click.option("--accounts", "accounts", multiple=True, callback=split_list, metavar="ID,ID",
-                           help="Read these accounts (12-digit ids) through --role-name.")(command)
-    command = click.option(
+             "or a delegated administrator); they are trusted by the audit.")(resolved)
+    resolved = click.option("--accounts", "accounts", multiple=True, callback=split_list, metavar="ID,ID",
+                            help="Read these accounts (12-digit ids) through --role-name.")(resolved)
+    return click.option(
         "--role-name", "role_name", metavar="NAME",
-        help="Assume this role in each account of --accounts or --org (default: read the caller's account).")(command)
-    return command
+        help="Assume this role in each account of --accounts or --org (default: read the caller's account)."
+    )(resolved)
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -120,10 +145,13 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
     from auditor.collect import collect as run_collection
 
     request = account_request(role_name, accounts, org, external_id, role_session_name)
+    output_given = ctx.get_parameter_source("output") is click.core.ParameterSource.COMMANDLINE
+    if shard_dir and output_given:
+        if ctx.get_parameter_source("shard_dir") is not click.core.ParameterSource.DEFAULT_MAP:
+            raise UserError("give --output FILE or --shard-dir DIR, not both")
+        shard_dir = None  # the config file's shard_dir gives way to --output on the command line
     target = None if output == "-" or shard_dir else Path(output)
-    if shard_dir and ctx.get_parameter_source("output") is not click.core.ParameterSource.DEFAULT:
-        raise UserError("give --output FILE or --shard-dir DIR, not both")
-    shards = snapshot.ShardWriter(Path(shard_dir)) if shard_dir else None
+    shards = snapshot.ShardWriter(Path(shard_dir).expanduser()) if shard_dir else None
     if target is not None:
         snapshot.check_writable(target)
     session = aws.open_session(profile)

@@ -28,7 +28,15 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "ignore": (list, "a list of rule ids or names"),
     "exit_zero": (bool, "true or false"),
     "history": (str, "the path of a history file (SQLite)"),
+    "role_name": (str, "an IAM role name (letters, digits and +=,.@_-, optionally under a path)"),
+    "accounts": (list, "a list of 12-digit account ids as strings"),
+    "org": (bool, "true or false"),
+    "external_id": (str, "2 to 1224 characters of letters, digits and +=,.@:/_-"),
+    "role_session_name": (str, "2 to 64 characters of letters, digits and +=,.@_-"),
+    "shard_dir": (str, "the path of a directory"),
 }
+# String keys checked against auditor.accounts' pattern of that name (imported only when one is set: it loads boto3).
+ACCOUNT_PATTERNS = {"role_name": "ROLE_NAME", "external_id": "EXTERNAL_ID", "role_session_name": "SESSION_NAME"}
 OTHER_KEYS = ("trusted_accounts", "rules", "suppressions")
 SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
 
@@ -79,6 +87,14 @@ def _flag_value(name: str, value: Any, where: str) -> Any:
         valid = value in SEVERITIES
     if valid and isinstance(value, list):
         valid = all(isinstance(v, str) for v in value)
+    if valid and name == "accounts":
+        valid = all(ACCOUNT_ID.match(v) for v in value)
+    if valid and name in ACCOUNT_PATTERNS:
+        from auditor import accounts
+
+        valid = bool(getattr(accounts, ACCOUNT_PATTERNS[name]).match(value))
+    if valid and name == "shard_dir":
+        valid = bool(value.strip())
     if not valid:
         raise UserError(f"{where}: {name} must be {description}, not {value!r}")
     if name in ("select", "ignore"):

@@ -390,6 +390,82 @@ def test_a_member_accounts_session_uses_its_credentials_and_is_guarded(stubbed_s
 
 
 # ---------------------------------------------------------------------------------------------
+# Config: the account flags' defaults come from the file; the command line wins
+
+
+def config_file(tmp_path, **keys: Any) -> str:
+    path = tmp_path / "auditor.toml"
+    path.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items()))
+    return str(path)
+
+
+def assume_role_calls(inject) -> list[tuple[str, str, str]]:
+    sent: list[tuple[str, str, str]] = []
+    inject("before-call.sts.AssumeRole", lambda params, **_: sent.append(
+        (params["body"]["RoleArn"], params["body"]["RoleSessionName"], params["body"].get("ExternalId"))))
+    return sent
+
+
+def test_every_account_flag_can_come_from_the_config_file(members, inject, tmp_path, capsys) -> None:
+    sent = assume_role_calls(inject)
+    config = config_file(tmp_path, role_name=ROLE, accounts=[MEMBER_A], external_id="from-file",
+                         role_session_name="nightly-audit", shard_dir=str(tmp_path / "shards"),
+                         max_workers_per_account=2)
+
+    code, _, err = run(capsys, "collect", "--config", config, "--regions", REGION)
+
+    assert code == 0, err
+    assert sent == [(f"arn:aws:iam::{MEMBER_A}:role/{ROLE}", "nightly-audit", "from-file")]
+    assert [p.name for p in (tmp_path / "shards").iterdir()] == [f"{MEMBER_A}.json"]
+
+
+def test_the_command_line_wins_over_the_file_and_accounts_replace_its_org(members, inject, tmp_path,
+                                                                          capsys) -> None:
+    sent = assume_role_calls(inject)
+    inject(*deny_assume_role(MEMBER_B))  # nothing is read: a quick run that still shows what it was asked
+    config = config_file(tmp_path, role_name="FileRole", org=True, external_id="from-file",
+                         shard_dir=str(tmp_path / "shards"))
+
+    code, _, err = run(capsys, "collect", "--config", config, "--role-name", ROLE, "--accounts", MEMBER_B,
+                       "--external-id", "from-flag", "--output", str(tmp_path / "out.json"), "--regions", REGION)
+
+    assert code == 2  # not "give --accounts or --org" (the file's org gave way), nor "--output or --shard-dir"
+    assert err.startswith(f"auditor: error: could not read any of the 1 account(s); {MEMBER_B}: AssumeRole ")
+    assert sent == [(f"arn:aws:iam::{MEMBER_B}:role/{ROLE}", "aws-network-auditor", "from-flag")]
+    assert not (tmp_path / "shards").exists()
+
+
+def test_org_on_the_command_line_replaces_the_files_accounts(moto_account, inject, tmp_path, capsys) -> None:
+    inject("before-call.organizations.ListAccounts",
+           answer_with_error("ListAccounts", "AWSOrganizationsNotInUseException", 400))
+    config = config_file(tmp_path, role_name=ROLE, accounts=[MEMBER_A])
+
+    code, _, err = run(capsys, "collect", "--config", config, "--org", "--output", str(tmp_path / "out.json"))
+
+    assert code == 2
+    assert err.startswith("auditor: error: --org: the caller's account is not in an organization")
+
+
+def test_an_offline_audit_ignores_the_files_live_account_settings(tmp_path, capsys) -> None:
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(json.dumps(SnapshotBuilder().build()))
+    config = config_file(tmp_path, role_name=ROLE, org=True, external_id="from-file")
+
+    code, out, err = run(capsys, "audit", "--config", config, "--snapshot", str(snapshot), "--format", "json")
+
+    assert code == 0, err
+    assert json.loads(out)["findings"] == []
+
+
+def test_the_role_name_flag_still_does_not_apply_to_an_offline_audit(tmp_path, capsys) -> None:
+    code, _, err = run(capsys, "audit", "--snapshot", str(tmp_path / "snapshot.json"), "--role-name", ROLE,
+                       "--accounts", MEMBER_A)
+
+    assert code == 2
+    assert err == "auditor: error: --role-name reads live accounts: it does not apply to --snapshot FILE\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # Bad input: one line, exit code 2, before anything is read or written
 
 
