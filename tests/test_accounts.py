@@ -54,12 +54,22 @@ def member_client(service: str, account_id: str) -> Any:
                         aws_session_token=credentials["SessionToken"])
 
 
-@pytest.fixture
-def members() -> Iterator[dict[str, str]]:
-    """Three member accounts in moto, each with one VPC of its own CIDR: account id -> VPC id."""
-    with mock_aws():
-        yield {account: member_client("ec2", account).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-               for account, cidr in CIDRS.items()}
+@pytest.fixture(scope="module")
+def members(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Three member accounts in moto, each with one VPC of its own CIDR: account id -> VPC id.
+
+    One moto for the module: the tests only read these accounts (what they deny is injected in process), and
+    building the accounts' regions again for every test cost most of the module's time.
+    """
+    empty = tmp_path_factory.mktemp("aws-config")
+    with pytest.MonkeyPatch.context() as patch:  # the seeding clients must not see this machine's AWS setup
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
+        with mock_aws():
+            yield {account: member_client("ec2", account).create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+                   for account, cidr in CIDRS.items()}
 
 
 def vpcs(document: dict[str, Any], account_id: str) -> dict[str, str]:
@@ -83,7 +93,8 @@ def answer_with_error(event: str, code: str, status: int, when: Callable[[dict[s
 
 @pytest.fixture
 def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[..., Any]], None]:
-    """Register a handler on every session the CLI opens (the caller's; member sessions are built from it)."""
+    """Register a handler on the session the CLI opens: the caller's, which makes the AssumeRole and ListAccounts
+    calls. A member account's session is a new botocore session (auditor.accounts.assumed_session) without it."""
     handlers: list[tuple[str, Callable[..., Any]]] = []
     original = aws.open_session
 

@@ -1,12 +1,13 @@
 """Faults: each one costs only the data it touches, is one error record, and shows in the audit (AUD001).
 
-The CLI runs as a subprocess against a moto server on 127.0.0.1, through a fault-injecting proxy on
+The CLI collects in a child process against a moto server on 127.0.0.1, through a fault-injecting proxy on
 127.0.0.1 (tests/fault_proxy.py) that answers chosen operations in a chosen region with what AWS or
 the network can do to a run: a 5xx, throttling every time (so retries cannot absorb it), a denied API,
 a reset connection, a response slower than the read timeout, a truncated body, a region that cannot be
 reached at all, a requested region the account has not enabled, and DescribeRegions denied when regions
 are given. Every run is compared with a fault-free run through the same kind of proxy: everything else is
-there, equal, and nothing is doubled. (AssumeRole denied for one account is in tests/test_accounts.py.)
+there, equal, and nothing is doubled. Each snapshot is then audited (AUD001) through the CLI's entry point in
+this process. (AssumeRole denied for one account is in tests/test_accounts.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,18 +28,22 @@ from typing import Any
 
 import pytest
 
+from auditor.cli import main
 from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY
+from tests.cli import run_cli
 from tests.fault_proxy import Fault, FaultProxy, Rule, ec2_error, fault_proxy, query_error
-from tests.servers import ACCOUNT_ID, CLI_TIMEOUT, cli_env, moto_server, run_cli, seed_network, start_cli
+from tests.servers import ACCOUNT_ID, CLI_TIMEOUT, cli_env, moto_server, seed_network, start_cli
 
 pytestmark = pytest.mark.server
 
 HOME, OTHER = "us-east-1", "eu-west-1"
 REGIONS = f"{HOME},{OTHER}"
 # The read-timeout run alone sets AUDITOR_READ_TIMEOUT, and runs after the others: under their load a moto
-# server answers some calls in seconds, which a short timeout would turn into unrelated read timeouts.
-READ_TIMEOUT = 2
-SLOW = 6  # seconds the proxy holds the request it times out: longer than READ_TIMEOUT
+# server answers some calls in seconds, which a short timeout would turn into unrelated read timeouts. Alone
+# (beside only the Ctrl-C runs, whose proxies hold each of their reads for half a second), it answers in tens
+# of milliseconds.
+READ_TIMEOUT = 1
+SLOW = 4  # seconds the proxy holds the request it times out: well past READ_TIMEOUT
 REGIONAL_KEYS = sorted(key for key, collector in REGISTRY.items() if collector.scope != GLOBAL)
 ROLE = "NetworkAudit"
 
@@ -148,19 +154,24 @@ class Run:
 
 @dataclass
 class World:
-    url: str
-    env: dict[str, str]
-    base: Path
     baseline: Run
     runs: dict[str, Run]
     proxies: dict[str, FaultProxy]
-    seconds: float
     ids: dict[str, str]
+    interrupted: dict[str, tuple[Path, subprocess.CompletedProcess[str]]]  # label -> (directory, the run)
+
+
+# Ctrl-C mid-collection, into an empty directory and into one that holds an older snapshot.
+INTERRUPTED = {"no file": None, "an older snapshot": '{"an": "older snapshot"}\n'}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One seeded moto server; a fault-free run and one run per fault, all at once, each through its proxy."""
+    """One seeded moto server; a fault-free run and one run per fault, all at once, each through its proxy.
+
+    The runs that must be alone on the moto server (the read timeout) come next, while the others are audited
+    in process and the Ctrl-C runs, which hardly load the server, are interrupted beside them.
+    """
     base = tmp_path_factory.mktemp("faults")
     with ExitStack() as stack:
         url = stack.enter_context(moto_server())
@@ -177,48 +188,63 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for index, name in enumerate(proxies):
             runs[name] = Run(name, base / f"run{index}")
             runs[name].directory.mkdir()
-        started = time.monotonic()
         together = [name for name in proxies if name not in CASES or not CASES[name].env]
         alone = [name for name in proxies if name not in together]
         processes: dict[str, subprocess.Popen[str]] = {}
+        interrupted: dict[str, tuple[Path, subprocess.CompletedProcess[str]]] = {}
         try:
-            collect_and_audit(env, runs, proxies, processes, together, [])
-            # The runs that must be alone on the moto server start while the others' audits run.
-            collect_and_audit(env, runs, proxies, processes, alone, together)
-            collect_and_audit(env, runs, proxies, processes, [], alone)
+            start_collections(env, runs, proxies, processes, together)
+            finish_collections(runs, processes, together)
+            start_collections(env, runs, proxies, processes, alone)
+            with ThreadPoolExecutor(max_workers=len(INTERRUPTED)) as threads:
+                pending = {label: threads.submit(interrupted_collect, url, env, base / f"interrupted{index}", older)
+                           for index, (label, older) in enumerate(INTERRUPTED.items())}
+                audit_in_process(runs, together)
+                finish_collections(runs, processes, alone)
+                interrupted = {label: future.result() for label, future in pending.items()}
+            audit_in_process(runs, alone)
         finally:
             for process in processes.values():
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-        seconds = time.monotonic() - started
         baseline = runs.pop("baseline")
-        yield World(url, env, base, baseline, runs, proxies, seconds, ids)
+        yield World(baseline, runs, proxies, ids, interrupted)
 
 
-def collect_and_audit(env: dict[str, str], runs: dict[str, Run], proxies: dict[str, FaultProxy],
-                      processes: dict[str, subprocess.Popen[str]], collecting: list[str], auditing: list[str],
-                      ) -> None:
-    """`collect` for the `collecting` runs at once, each through its proxy, and meanwhile the AUD001 audit of
-    the `auditing` runs (already collected); returns when all of them are done."""
-    for name in collecting:
+def start_collections(env: dict[str, str], runs: dict[str, Run], proxies: dict[str, FaultProxy],
+                      processes: dict[str, subprocess.Popen[str]], names: list[str]) -> None:
+    """`collect` for these runs at once, each through its proxy, as child processes."""
+    for name in names:
         case = CASES.get(name, Case((), {}))
         processes[name] = start_cli(
             ["collect", "--regions", REGIONS, "--output", "snap.json", *case.args],
             {**env, "AWS_ENDPOINT_URL": proxies[name].url, **dict(case.env)}, runs[name].directory)
-    for name in auditing:
-        if runs[name].returncode == 0:
-            processes[f"audit {name}"] = start_cli(
-                ["audit", "--snapshot", "snap.json", "--format", "json", "--select", "AUD001"], env,
-                runs[name].directory)
-    for name in collecting:
+
+
+def finish_collections(runs: dict[str, Run], processes: dict[str, subprocess.Popen[str]], names: list[str]) -> None:
+    for name in names:
         runs[name].stdout, runs[name].stderr = processes[name].communicate(timeout=CLI_TIMEOUT)
         runs[name].returncode = processes[name].returncode
-    for name in auditing:
-        if f"audit {name}" in processes:
-            stdout, stderr = processes[f"audit {name}"].communicate(timeout=CLI_TIMEOUT)
-            assert processes[f"audit {name}"].returncode in (0, 1), stderr
-            runs[name].audit = json.loads(stdout)
+
+
+def audit_in_process(runs: dict[str, Run], names: list[str]) -> None:
+    """The AUD001 audit of each collected snapshot, through the CLI's entry point in this process (an audit
+    of a file makes no AWS call; a child process per audit cost a second of start-up each)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AUDITOR_CONFIG", raising=False)
+        for name in names:
+            run = runs[name]
+            if run.returncode != 0:
+                continue
+            try:
+                main(["audit", "--snapshot", str(run.directory / "snap.json"), "--format", "json",
+                      "--select", "AUD001", "--output", str(run.directory / "audit.json")])
+                code = 0
+            except SystemExit as done:
+                code = int(done.code or 0)
+            assert code in (0, 1), f"the audit of {name} exited {code}"
+            run.audit = json.loads((run.directory / "audit.json").read_text(encoding="utf-8"))
 
 
 def error_rows(document: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
@@ -313,14 +339,21 @@ def test_a_malformed_response_puts_none_of_its_body_in_the_snapshot(world: World
     assert world.ids["vpn_psk"] not in run.stdout + run.stderr
 
 
-def interrupted_collect(world: World, directory: Path) -> subprocess.CompletedProcess[str]:
-    """`collect --output out.json` through a proxy that holds every request, interrupted mid-way."""
-    with fault_proxy(world.url, [Rule(Fault.delay(0.5))]) as proxy:
+def interrupted_collect(url: str, env: dict[str, str], directory: Path,
+                        older: str | None) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`collect --output out.json` in `directory` (holding `older` as out.json, if given) through a proxy that
+    holds every read, interrupted mid-way: (the directory, the run)."""
+    directory.mkdir()
+    if older is not None:
+        (directory / "out.json").write_text(older, encoding="utf-8")
+    setup = ("GetCallerIdentity", "DescribeRegions")  # answered at once: only the collection itself is held
+    rules = [*(Rule(Fault.delay(0), operation) for operation in setup), Rule(Fault.delay(0.5))]
+    with fault_proxy(url, rules) as proxy:
         process = start_cli(["collect", "--regions", REGIONS, "--output", "out.json"],
-                            {**world.env, "AWS_ENDPOINT_URL": proxy.url}, directory)
+                            {**env, "AWS_ENDPOINT_URL": proxy.url}, directory)
         try:
             deadline = time.monotonic() + 30
-            while proxy.count(lambda s: s.operation not in ("GetCallerIdentity", "DescribeRegions")) < 3:
+            while proxy.count(lambda s: s.operation not in setup) < 3:
                 assert process.poll() is None and time.monotonic() < deadline, "collection never started"
                 time.sleep(0.05)
             process.send_signal(signal.SIGINT)
@@ -329,29 +362,33 @@ def interrupted_collect(world: World, directory: Path) -> subprocess.CompletedPr
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return directory, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def test_ctrl_c_mid_collection_is_exit_130_and_leaves_no_file(world: World, tmp_path: Path) -> None:
-    done = interrupted_collect(world, tmp_path)
+def test_ctrl_c_mid_collection_is_exit_130_and_leaves_no_file(world: World) -> None:
+    directory, done = world.interrupted["no file"]
+
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert sorted(p.name for p in directory.iterdir()) == []
 
 
-def test_ctrl_c_mid_collection_leaves_an_existing_output_unchanged(world: World, tmp_path: Path) -> None:
-    (tmp_path / "out.json").write_text('{"an": "older snapshot"}\n', encoding="utf-8")
-    done = interrupted_collect(world, tmp_path)
+def test_ctrl_c_mid_collection_leaves_an_existing_output_unchanged(world: World) -> None:
+    directory, done = world.interrupted["an older snapshot"]
+
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr
-    assert (tmp_path / "out.json").read_text(encoding="utf-8") == '{"an": "older snapshot"}\n'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+    assert (directory / "out.json").read_text(encoding="utf-8") == '{"an": "older snapshot"}\n'
+    assert sorted(p.name for p in directory.iterdir()) == ["out.json"]
 
 
-def test_a_bad_read_timeout_setting_is_one_line_and_exit_2(world: World, tmp_path: Path) -> None:
-    done = run_cli(["collect", "--regions", HOME, "--output", "out.json"],
-                   {**world.env, "AUDITOR_READ_TIMEOUT": "soon"}, tmp_path)
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
+def test_a_bad_read_timeout_setting_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AUDITOR_READ_TIMEOUT", "soon")  # refused before any call: no server needed
+
+    code, out, err = run_cli(capsys, "collect", "--regions", HOME, "--output", str(tmp_path / "out.json"))
+
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
         "auditor: error: AUDITOR_READ_TIMEOUT must be a positive number of seconds, not 'soon'"]
     assert list(tmp_path.iterdir()) == []
