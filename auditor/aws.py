@@ -136,6 +136,9 @@ class Clients:
             client = self._clients.get((service, region))
             if client is None:
                 client = self.session.client(service, region_name=region, config=self._config)
+                # Load the paginator model now, under the lock: left to the first calls, every worker thread
+                # that starts one scans botocore's data directory for it at once (a second of CPU per run).
+                client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 self._clients[(service, region)] = client
             return client
 

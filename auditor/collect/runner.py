@@ -90,6 +90,18 @@ class _Task:
     region: str  # the region the call is sent to
     store_region: str  # the region key the items are stored under ("global" for global keys)
     parents: Items | None = None
+    part_of: _Parts | None = None  # a child key read one parent per task: where the parts are gathered
+
+
+@dataclass
+class _Parts:
+    """A child key split into one task per parent item, so that its calls run side by side rather than one
+    after another (they are the longest chains of a region: the DNS attributes of every VPC, the three reads of
+    every transit gateway route table). The key is stored once every part is back."""
+
+    waiting: int
+    items: Items = field(default_factory=list)
+    failed: bool = False
 
 
 def _run(task: _Task, clients: Clients, account_id: str) -> tuple[Items | None, list[CollectionError]]:
@@ -205,16 +217,20 @@ def collect_account(
                 task = pending.pop(future)
                 items, errors = future.result()
                 result.errors.extend(errors)
+                if task.part_of is not None:
+                    items = _gathered(task.part_of, items, task.collector)
+                    if task.part_of.waiting:
+                        continue  # other parts of this key are still out
                 if items is not None:
                     result.regions.setdefault(task.store_region, {})[task.collector.key] = items
                 # Children go first: they are the longer chains, which bound the region's time.
                 for child in reversed(children.get(task.collector.key, [])):
-                    child_task = _Task(child, task.region, task.store_region, items)
                     if items is None:
                         result.errors.extend(_skipped(child, task, account_id))
-                        finish(task.store_region, sum(1 for _ in _expand([child_task], children)))
+                        skipped = _Task(child, task.region, task.store_region)
+                        finish(task.store_region, sum(1 for _ in _expand([skipped], children)))
                         continue
-                    ready.appendleft(child_task)
+                    ready.extendleft(reversed(_child_tasks(child, task, items)))
                 finish(task.store_region, 1)
             fill()
     except BaseException:
@@ -230,6 +246,27 @@ def collect_account(
     result.errors.sort(key=lambda e: (e.region, e.key, e.resource_id or "", e.operation, e.code))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _child_tasks(child: Collector, parent_task: _Task, parents: Items) -> list[_Task]:
+    """One task per parent item (gathered into one key), or one task when there is at most one parent."""
+    if len(parents) <= 1:
+        return [_Task(child, parent_task.region, parent_task.store_region, parents)]
+    parts = _Parts(waiting=len(parents))
+    return [_Task(child, parent_task.region, parent_task.store_region, [parent], parts) for parent in parents]
+
+
+def _gathered(parts: _Parts, items: Items | None, collector: Collector) -> Items | None:
+    """One part back: its items joined to the others'; the key's items (sorted) once the last part is back.
+    A part that failed as a whole fails the key, as the single task would have."""
+    parts.waiting -= 1
+    if items is None:
+        parts.failed = True
+    else:
+        parts.items.extend(items)
+    if parts.waiting or parts.failed:
+        return None
+    return sorted(parts.items, key=collector.sort_key)
 
 
 def _expand(tasks: list[_Task], children: dict[str, list[Collector]]) -> Iterable[_Task]:

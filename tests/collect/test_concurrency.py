@@ -176,3 +176,32 @@ def test_the_per_account_bound_is_a_checked_config_key() -> None:
     assert parse({"max_workers_per_account": 4}).flag_defaults["max_workers_per_account"] == 4
     with pytest.raises(UserError, match="max_workers_per_account must be a whole number from 1 to 256"):
         parse({"max_workers_per_account": 0})
+
+
+def test_the_reads_of_one_key_per_parent_run_side_by_side(moto_account, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child key is one task per parent item: the DNS attribute reads of several VPCs overlap in time, and
+    the key is stored once, sorted, as one task would have stored it."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    for v in range(4):
+        ec2.create_vpc(CidrBlock=f"10.9{v}.0.0/16")
+    counter = InFlight()
+    original = aws.Clients.get
+
+    def get(self: aws.Clients, service: str, region: str) -> Any:
+        client = original(self, service, region)
+        if not getattr(client, "_attribute_hooked", False):
+            client.meta.events.register_first("before-send.ec2.DescribeVpcAttribute", counter.hook(0))
+            client._attribute_hooked = True  # noqa: SLF001
+        return client
+
+    monkeypatch.setattr(aws.Clients, "get", get)
+    clients = aws.Clients(boto3.Session(region_name=REGION))
+
+    together = collect_account(clients, "123456789012", [REGION], REGION, max_workers=8)
+    alone = collect_account(clients, "123456789012", [REGION], REGION, max_workers=1)
+
+    records = together.regions[REGION]["ec2:VpcDnsAttributes"]
+    assert counter.max_total > 1
+    assert counter.requests == 2 * 2 * 5  # two attributes of five VPCs (four and the default one), twice
+    assert [r["VpcId"] for r in records] == sorted(r["VpcId"] for r in records) and len(records) == 5
+    assert together.regions == alone.regions
