@@ -303,6 +303,9 @@ def minimum_calls(document: dict[str, Any], accounts: int) -> tuple[int, Counter
                 if not parent_read and (account_id, region, collector.parent) in failed:
                     continue
                 parents = len(data.get(collector.parent, []))
+                if collector.batched:  # one call for all its parents, when one of them needs it at all
+                    parts[f"batched {collector.key.split(':')[1]}"] += int(bool(data.get(collector.key)))
+                    continue
                 parts[f"per {collector.parent.split(':')[1]}: {collector.key.split(':')[1]}"] += \
                     parents * PER_PARENT_CALLS.get(collector.key, 1)
     return sum(parts.values()), parts

@@ -48,7 +48,9 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
     closes the Allows it covers. An endpoint without a policy document has the default
     full-access policy. A policy document that cannot be parsed is reported as such. Gateway Load
     Balancer endpoints and endpoints to other accounts' PrivateLink services (com.amazonaws.vpce.*)
-    take no policy and are not judged, nor are endpoints that are deleted, rejected, failed or expired.
+    take no policy and are not judged, nor are endpoints that are deleted, rejected, failed or expired,
+    nor endpoints to an AWS service whose DescribeVpcEndpointServices entry says it takes no endpoint
+    policy (VpcEndpointPolicySupported false: the default policy cannot be changed there).
 
     ## Why it matters
     The endpoint policy is the one place that decides which principals and resources traffic
@@ -62,9 +64,11 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
     with, for example, a Condition `{"StringEquals": {"aws:PrincipalOrgID": "o-..."}}`.
     """
     for scope in ctx.index.regional_scopes():
+        no_policy = scope.memo(("endpoint-services-without-policy",), _services_without_policy, scope)
         for endpoint in live_endpoints(scope):
             service = str(endpoint.get("ServiceName", ""))
-            if endpoint.get("VpcEndpointType") not in POLICY_TYPES or service.startswith(PARTNER_SERVICE_PREFIX):
+            if endpoint.get("VpcEndpointType") not in POLICY_TYPES or service.startswith(PARTNER_SERVICE_PREFIX) \
+                    or (service, endpoint.get("VpcEndpointType")) in no_policy:
                 continue
             document = endpoint.get("PolicyDocument")
             evidence: dict[str, Any] = {"VpcEndpointId": endpoint["VpcEndpointId"], "ServiceName": service,
@@ -83,6 +87,14 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
                                                "reason": s.reason} for s in found]
             yield Failure(account_id=scope.account_id, region=scope.region, resource_id=endpoint["VpcEndpointId"],
                           related=(endpoint.get("VpcId", ""),), message=message, evidence=evidence)
+
+
+def _services_without_policy(scope: Scope) -> frozenset[tuple[str, str]]:
+    """(service name, endpoint type) of the AWS services whose endpoints take no policy, as collected."""
+    return frozenset((str(detail.get("ServiceName")), str(kind.get("ServiceType")))
+                     for detail in scope.items("ec2:ServiceDetails")
+                     if detail.get("VpcEndpointPolicySupported") is False
+                     for kind in detail.get("ServiceType") or [])
 
 
 @rule(id="VPCE002", name="endpoint-private-dns-disabled", severity="medium", resource_type="AWS::EC2::VPCEndpoint",

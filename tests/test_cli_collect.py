@@ -428,6 +428,16 @@ def _endpoints(region: Region, ids: dict[str, str]) -> None:
     assert [group["GroupId"] for group in interface["Groups"]] == [ids["sg"]]
 
 
+@checks("ec2:ServiceDetails")
+def _endpoint_service_details(region: Region, ids: dict[str, str]) -> None:
+    """Only the services the region's endpoints name, each with whether it takes an endpoint policy."""
+    details = region["ec2:ServiceDetails"]
+    assert sorted({d["ServiceName"] for d in details}) == [f"com.amazonaws.{REGION}.s3", f"com.amazonaws.{REGION}.sts"]
+    assert all(isinstance(d["VpcEndpointPolicySupported"], bool) for d in details)
+    assert {t["ServiceType"] for d in details if d["ServiceName"].endswith(".s3") for t in d["ServiceType"]} >= \
+        {"Gateway"}
+
+
 @checks("ec2:VpcEndpointServiceConfigurations")
 def _endpoint_services(region: Region, ids: dict[str, str]) -> None:
     service = only(region["ec2:VpcEndpointServiceConfigurations"], "ServiceId", ids["endpoint_service"])

@@ -111,3 +111,19 @@ def transit_gateway_routes(ctx: CallContext, tables: list[dict[str, Any]]) -> It
         if not complete:
             ctx.errors.append(ctx.truncation(table_id))
         yield {"TransitGatewayRouteTableId": table_id, "Routes": routes}
+
+
+# The AWS services a region's endpoints use, for whether each takes an endpoint policy (VPCE001). Only the
+# services named by endpoints, in one call: the full list is hundreds of services in every region.
+PARTNER_SERVICE_PREFIX = "com.amazonaws.vpce."
+
+
+@custom("ec2:ServiceDetails", "DescribeVpcEndpointServices", ("ServiceName", "ServiceType"),
+        parent="ec2:VpcEndpoints", batched=True)
+def endpoint_service_details(ctx: CallContext, endpoints: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """DescribeVpcEndpointServices for the AWS services the region's endpoints name (another account's
+    PrivateLink service, com.amazonaws.vpce.*, is left out: it may no longer exist, which fails the call)."""
+    names = sorted({str(e["ServiceName"]) for e in endpoints
+                    if e.get("ServiceName") and not str(e["ServiceName"]).startswith(PARTNER_SERVICE_PREFIX)})
+    if names:
+        yield from ctx.items("DescribeVpcEndpointServices", "ServiceDetails", ServiceNames=names)

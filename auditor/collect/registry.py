@@ -38,6 +38,7 @@ class Collector:
     fetch: Fetch | None = None
     extra_operations: tuple[str, ...] = ()
     scope: str = REGIONAL
+    batched: bool = False  # reads all its parent items in one call: never split into a task per parent
     notes: str = field(default="", compare=False)
 
     @property
@@ -84,14 +85,16 @@ def per_parent(key: str, operation: str, *, parent: str, parent_id: str, result_
     ))
 
 
-def custom(key: str, operation: str, sort_by: str, *, parent: str | None = None,
-           extra_operations: tuple[str, ...] = ()) -> Callable[[Fetch], Fetch]:
-    """Register a function for the few keys that need more than one call shape."""
+def custom(key: str, operation: str, sort_by: str | tuple[str, ...], *, parent: str | None = None,
+           extra_operations: tuple[str, ...] = (), batched: bool = False) -> Callable[[Fetch], Fetch]:
+    """Register a function for the few keys that need more than one call shape. With a parent, the function
+    gets the parent's items; `batched` when it reads them all in one call (else it may get one at a time)."""
 
     def decorate(fetch: Fetch) -> Fetch:
         register(Collector(
-            key=key, operation=operation, result_key="", sort_by=(sort_by,), parent=parent,
-            fetch=fetch, extra_operations=extra_operations,
+            key=key, operation=operation, result_key="",
+            sort_by=(sort_by,) if isinstance(sort_by, str) else sort_by, parent=parent,
+            fetch=fetch, extra_operations=extra_operations, batched=batched,
         ))
         return fetch
 

@@ -249,8 +249,9 @@ def collect_account(
 
 
 def _child_tasks(child: Collector, parent_task: _Task, parents: Items) -> list[_Task]:
-    """One task per parent item (gathered into one key), or one task when there is at most one parent."""
-    if len(parents) <= 1:
+    """One task per parent item (gathered into one key), or one task when there is at most one parent or the
+    child reads all its parents in one call."""
+    if len(parents) <= 1 or child.batched:
         return [_Task(child, parent_task.region, parent_task.store_region, parents)]
     parts = _Parts(waiting=len(parents))
     return [_Task(child, parent_task.region, parent_task.store_region, [parent], parts) for parent in parents]

@@ -89,6 +89,24 @@ def pass_deleted_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}
 
 
+def _service_detail(b: SnapshotBuilder, service: str, kind: str, supported: bool) -> None:
+    b.add("ec2:ServiceDetails", {"ServiceName": service, "ServiceType": [{"ServiceType": kind}],
+                                 "VpcEndpointPolicySupported": supported, "Owner": "amazon"})
+
+
+def pass_service_takes_no_endpoint_policy(b: SnapshotBuilder) -> dict[str, Any]:
+    b.endpoint(b.vpc(), SSM, policy=policy(OPEN_ALLOW))
+    _service_detail(b, SSM, "Interface", supported=False)
+    return {"found": []}
+
+
+def fail_service_takes_a_policy_of_another_endpoint_type(b: SnapshotBuilder) -> dict[str, Any]:
+    endpoint = b.endpoint(b.vpc(), S3, kind="Gateway", policy=policy(OPEN_ALLOW))
+    _service_detail(b, S3, "Gateway", supported=True)
+    _service_detail(b, S3, "Interface", supported=False)  # only the interface flavour lacks policies
+    return {"found": [endpoint]}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
     pytest.param(fail_no_policy_document, f"gateway endpoint {{endpoint}} for {S3} in vpc-00000000000000001 is open "
                  "to anyone: it has no policy document, so the default full-access policy applies: statement 1 allows "
@@ -105,6 +123,9 @@ def pass_deleted_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
     pytest.param(pass_gateway_load_balancer_endpoint, "", id="pass_gateway_load_balancer_endpoint"),
     pytest.param(pass_partner_service_takes_no_policy, "", id="pass_partner_service_takes_no_policy"),
     pytest.param(pass_deleted_endpoint, "", id="pass_deleted_endpoint"),
+    pytest.param(pass_service_takes_no_endpoint_policy, "", id="pass_service_takes_no_endpoint_policy"),
+    pytest.param(fail_service_takes_a_policy_of_another_endpoint_type, "is open to anyone",
+                 id="fail_service_takes_a_policy_of_another_endpoint_type"),
 ])
 def test_vpce001_endpoint_policy_too_open(arrange: Case, fragment: str) -> None:
     run_case("VPCE001", arrange, "high", fragment)
