@@ -77,6 +77,10 @@ def acl_entry(acl_id: str, *, egress: bool, peer: Network, protocol: str, ports:
 
 def group_rule(group_id: str, *, egress: bool, peer: Network, protocol: str, ports: tuple[int, int]) -> str:
     verb = "egress" if egress else "ingress"
+    if protocol == "-1":  # "any": opening every protocol and port is not the advice; name the service instead
+        return (f"aws ec2 authorize-security-group-{verb} --group-id {group_id} --protocol <tcp|udp> --port <port> "
+                f"--cidr {peer}  (the question was about all traffic: ask about one service with --protocol and "
+                "--port)")
     name = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "-1"}.get(protocol, protocol)
     port = f" --port {ports[0]}" if ports[0] == ports[1] else f" --port {ports[0]}-{ports[1]}"
     port = port if protocol in ("6", "17") else ""

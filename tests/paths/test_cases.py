@@ -265,3 +265,15 @@ def test_a_subnet_in_a_zone_without_an_attachment_subnet_cannot_reach_the_transi
     assert served.reachable
     assert codes(unserved.forward) == ["TGW_ATTACHMENT_NOT_IN_SUBNET_AZ"]
     assert "--add-subnet-ids" in unserved.forward.blockers[0].fix
+
+
+def test_all_traffic_refused_by_a_group_is_not_fixed_by_opening_everything() -> None:
+    b = SnapshotBuilder()
+    net = peered_pair(b)
+    server = interface(b, net["subnet_b"], "10.1.1.10", (group(b, net["b"]),))
+
+    result = path(b, net["subnet_a"], server)  # protocol "any": the group admits only tcp/443
+
+    assert codes(result.forward) == ["ENI_SG_RULES_MISMATCH"]
+    assert "--protocol <tcp|udp> --port <port>" in result.forward.blockers[0].fix
+    assert path(b, net["subnet_a"], server, "tcp", 443).reachable
