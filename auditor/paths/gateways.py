@@ -138,8 +138,13 @@ class GatewaySteps:
         return self._enter_vpc(walk, step.vpc_id, dst, step.ident, transit=True)
 
     def _enter_vpc(self, walk: Direction, vpc_id: str, dst: Endpoint, through: str, *, transit: bool) -> Step | None:
-        """A packet arriving in a VPC from a gateway: delivered when it is for the VPC, else routed from the
-        attachment's subnet (a transit gateway to an inspection VPC) or dropped (a VPN gateway is no transit)."""
+        """A packet arriving in a VPC from a gateway: routed by the gateway's own route table when one is
+        associated with it (ingress routing, through a firewall appliance); else delivered when it is for the
+        VPC, routed from the attachment's subnet (a transit gateway to an inspection VPC) or dropped (a VPN
+        gateway is no transit)."""
+        edge = None if transit else self.world.edge_tables.get(through)
+        if edge is not None and edge.item.get("VpcId") == vpc_id:
+            return Step("table", str(edge.item["RouteTableId"]), vpc_id)
         if any(within(dst.network, net) for net in self.world.vpc_networks(vpc_id)):
             return Step("deliver", vpc_id, vpc_id)
         subnets = [s for s in self.world.tgw_vpc_subnets.get(through, []) if s in self.world.subnets] if transit else []

@@ -282,6 +282,17 @@ class World:
         return grouped
 
     @cached_property
+    def edge_tables(self) -> dict[str, Located]:
+        """Gateway id -> the route table associated with the gateway itself (ingress routing)."""
+        found: dict[str, Located] = {}
+        for located in _items(self.index, "ec2:RouteTables"):
+            for association in located.item.get("Associations") or []:
+                state = lowered((association.get("AssociationState") or {}).get("State")) or "associated"
+                if association.get("GatewayId") and state == "associated":
+                    found[str(association["GatewayId"])] = located
+        return found
+
+    @cached_property
     def vpn_gateways(self) -> dict[str, Located]:
         return _first_by(self.index, "ec2:VpnGateways", "VpnGatewayId")
 

@@ -277,3 +277,25 @@ def test_all_traffic_refused_by_a_group_is_not_fixed_by_opening_everything() -> 
     assert codes(result.forward) == ["ENI_SG_RULES_MISMATCH"]
     assert "--protocol <tcp|udp> --port <port>" in result.forward.blockers[0].fix
     assert path(b, net["subnet_a"], server, "tcp", 443).reachable
+
+
+def test_a_gateway_route_table_sends_traffic_from_the_vpn_through_a_firewall() -> None:
+    b = SnapshotBuilder()
+    vpc, subnet, table = spoke(b, "10.0.0.0/16", "10.0.1.0/24")
+    firewall_subnet = b.subnet(vpc, "10.0.9.0/24", table=b.route_table(vpc))
+    firewall = interface(b, firewall_subnet, "10.0.9.5", ())
+    vgw = vpn_gateway(b, vpc)
+    vpn_connection(b, customer_gateway(b), vgw=vgw)
+    b.route(table, "192.168.0.0/16", GatewayId=vgw, Origin="EnableVgwRoutePropagation")
+    edge = b.route_table(vpc)
+    b.find("ec2:RouteTables", "RouteTableId", edge)["Associations"].append(
+        {"Main": False, "GatewayId": vgw, "RouteTableId": edge, "AssociationState": {"State": "associated"}})
+    inspected = b.route(edge, "10.0.1.0/24", NetworkInterfaceId=firewall)
+
+    through_firewall = path(b, "192.168.7.0/24", subnet)
+    inspected["State"] = "blackhole"  # the firewall's interface was deleted
+    dropped = path(b, "192.168.7.0/24", subnet)
+
+    assert through_firewall.forward.reachable
+    assert [h.resource_id for h in through_firewall.forward.hops][:3] == [vgw, edge, firewall]
+    assert codes(dropped.forward) == ["BAD_STATE_ROUTE"]
