@@ -47,7 +47,8 @@ def live_or_snapshot(command: Any) -> Any:
 
 @cli.command(name="path")
 @click.option("--from", "source", required=True, metavar="X",
-              help="Subnet, VPC or network interface id, IP address, or CIDR (outside every VPC: a customer network).")
+              help="Subnet, VPC or network interface id, IP address, CIDR (outside every VPC: a customer network), "
+                   "or a Client VPN endpoint id (its clients).")
 @click.option("--to", "destination", required=True, metavar="Y", help="As --from.")
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "icmp", "any"]), default="any", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Destination port (tcp and udp).")

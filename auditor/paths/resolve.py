@@ -12,8 +12,9 @@ import ipaddress
 from auditor.errors import UserError
 from auditor.index import Network, network, within
 from auditor.items import lowered
+from auditor.paths import client_vpn
 from auditor.paths.filters import Traffic
-from auditor.paths.model import Endpoint, PathResult
+from auditor.paths.model import Direction, Endpoint, PathResult
 from auditor.paths.walk import Walker
 from auditor.paths.world import World
 
@@ -153,23 +154,54 @@ def _vpn_entry(world: World, connection_id: str, item: dict[str, object]) -> tup
 
 def analyze(world: World, source: str, destination: str, protocol: str = "any", port: int | None = None,
             *, walker: Walker | None = None) -> PathResult:
-    """Both directions, for the first pair of candidates that reaches; else the first pair, with its blockers."""
-    sources, destinations = resolve(world, source), resolve(world, destination)
-    if all(s.customer for s in sources) and all(d.customer for d in destinations):
+    """Both directions, for the first pair of candidates that reaches; else the first pair, with its blockers.
+
+    A Client VPN endpoint (a source only) starts where its route for each destination leads."""
+    if destination.strip().startswith(client_vpn.PREFIX):
+        raise UserError("a Client VPN endpoint can be the source of a path, not its destination")
+    from_clients = source.strip().startswith(client_vpn.PREFIX)
+    destinations = resolve(world, destination)
+    sources = [] if from_clients else resolve(world, source)
+    if not from_clients and all(s.customer for s in sources) and all(d.customer for d in destinations):
         raise UserError("both ends are customer networks: at least one must be in a VPC of the snapshot")
     walker = walker or Walker(world)
     traffic = Traffic.of(protocol, port)
     first: PathResult | None = None
-    for src in sources:
-        for dst in destinations:
-            forward = walker.trace(src, dst, traffic)
-            back = walker.trace(dst, src, traffic.reply(), reply=True, prefer=_exit_of(forward))
-            result = PathResult(src, dst, protocol, port, forward, back)
+    for dst in destinations:
+        for src, before in _starts(world, source.strip(), sources, dst, from_clients):
+            if src is None:
+                forward, back = Direction(before.hops, before.blockers), Direction()
+                result = PathResult(_unplaced(world, source.strip()), dst, protocol, port, forward, back)
+            else:
+                forward = walker.trace(src, dst, traffic)
+                forward.hops[:0], forward.blockers[:0] = before.hops, before.blockers
+                back = walker.trace(dst, src, traffic.reply(), reply=True, prefer=_exit_of(forward))
+                result = PathResult(src, dst, protocol, port, forward, back)
             if result.reachable:
                 return result
             first = first or result
     assert first is not None
     return first
+
+
+def _starts(world: World, text: str, sources: list[Endpoint], dst: Endpoint,
+            from_clients: bool) -> list[tuple[Endpoint | None, client_vpn.ClientVpnStart]]:
+    if from_clients:
+        begun = client_vpn.start(world, text, dst)
+        return [(begun.source, begun)]
+    return [(src, client_vpn.ClientVpnStart(src)) for src in sources]
+
+
+def _unplaced(world: World, endpoint_id: str) -> Endpoint:
+    """A Client VPN endpoint whose traffic reaches no subnet: its clients' own network stands for it."""
+    for scope in world.index.scopes:
+        for item in scope.items("ec2:ClientVpnEndpoints"):
+            if item.get("ClientVpnEndpointId") == endpoint_id:
+                net = network(item.get("ClientCidrBlock")) or network("0.0.0.0/0")
+                assert net is not None
+                return Endpoint(text=endpoint_id, kind="client-vpn", network=net, account_id=scope.account_id,
+                                region=scope.region, vpc_id=str(item.get("VpcId")))
+    raise UserError(f"Client VPN endpoint {endpoint_id} is not in the snapshot")
 
 
 def _exit_of(forward: object) -> str:

@@ -64,7 +64,7 @@ class Walker(GatewaySteps):
               filters: bool = True, prefer: str = "") -> Direction:
         """One direction from `src` to `dst`. A reply skips security groups (stateful) and goes to ephemeral ports."""
         walk = Direction()
-        if filters and not reply and src.interface_id:
+        if filters and not reply and src.groups:
             self._groups(walk, src, dst, traffic, egress=True)
         if filters and src.subnet_id:
             self._acl(walk, src.subnet_id, peer=dst.network, traffic=traffic, egress=True)
@@ -299,7 +299,7 @@ class Walker(GatewaySteps):
         walk.delivered = True
         if filters and dst.subnet_id:
             self._acl(walk, dst.subnet_id, peer=src.network, traffic=traffic, egress=False)
-        if filters and not reply and dst.interface_id:
+        if filters and not reply and dst.groups:
             self._groups(walk, dst, src, traffic, egress=False)
 
     # filters
@@ -320,18 +320,20 @@ class Walker(GatewaySteps):
                                                                              ports=traffic.ports)))
 
     def _groups(self, walk: Direction, own: Endpoint, peer: Endpoint, traffic: Traffic, *, egress: bool) -> None:
-        located = self.world.interfaces.get(str(own.interface_id))
+        """The security groups of an interface (or of a Client VPN endpoint's interfaces)."""
         groups = [self.world.security_groups[g].item for g in own.groups if g in self.world.security_groups]
-        if located is None or not groups:
+        if not groups:
             return
+        holder = own.interface_id or own.text
+        located = self.world.interfaces.get(holder) or self.world.security_groups[str(groups[0].get("GroupId"))]
         verdict = group_verdict(groups, egress=egress, peer=peer.network, peer_groups=frozenset(peer.groups),
                                 traffic=traffic, prefix_list=self.world.prefix_list_networks)
         way = "egress" if egress else "ingress"
-        self._hop(walk, str(own.interface_id), "AWS::EC2::NetworkInterface", located.scope,
-                  f"security groups {way} {traffic.describe()}: {verdict.rule}")
+        kind = "AWS::EC2::NetworkInterface" if own.interface_id else "AWS::EC2::ClientVpnEndpoint"
+        self._hop(walk, holder, kind, located.scope, f"security groups {way} {traffic.describe()}: {verdict.rule}")
         if not verdict.allowed:
             walk.blockers.append(Blocker("ENI_SG_RULES_MISMATCH", str(own.groups[0]), f"no security group of "
-                                         f"{own.interface_id} allows {way} {traffic.describe()} "
+                                         f"{holder} allows {way} {traffic.describe()} "
                                          f"{'to' if egress else 'from'} {peer.network}",
                                          fixes.group_rule(own.groups[0], egress=egress, peer=peer.network,
                                                           protocol=traffic.protocol, ports=traffic.ports)))
