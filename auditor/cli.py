@@ -334,11 +334,16 @@ def permissions(role_name: str | None, org: bool) -> None:
 @cli.command()
 @click.option("--format", "format", type=click.Choice(sorted(RENDERERS)), default="table", show_default=True)
 @click.option("--resources", is_flag=True, help="Also list the resources collected per snapshot key (stderr).")
-def demo(format: str, resources: bool) -> None:  # noqa: A002
+@click.option("--save-snapshot", "save_snapshot", metavar="FILE",
+              help="Also keep the simulated account's snapshot (for `auditor path`, `reach`, `graph` offline).")
+def demo(format: str, resources: bool, save_snapshot: str | None) -> None:  # noqa: A002
     """Collect and audit the embedded simulated account (moto, plus simulated API responses). Exits 0."""
+    from auditor import snapshot
     from auditor.demo import run_demo
 
-    run_demo(format, resources)
+    if save_snapshot:
+        snapshot.check_writable(Path(save_snapshot))
+    run_demo(format, resources, save_snapshot=Path(save_snapshot) if save_snapshot else None)
 
 
 cli.add_command(merge_command)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -424,7 +425,7 @@ def resource_table(document: dict[str, Any], account_id: str) -> str:
     return tabulate(rows, headers=["snapshot key", *names], tablefmt="simple", disable_numparse=True)
 
 
-def run_demo(report_format: str = "table", show_resources: bool = False) -> None:
+def run_demo(report_format: str = "table", show_resources: bool = False, save_snapshot: Path | None = None) -> None:
     """Collect the simulated account with the real collector, audit it with every rule, print the report.
 
     The report goes to stdout; the collection summary and the findings summary to stderr.
@@ -440,6 +441,9 @@ def run_demo(report_format: str = "table", show_resources: bool = False) -> None
                "nothing is sent to AWS", err=True)
     collected = demo_collection()
     click.echo(collected.summary(), err=True)
+    if save_snapshot is not None:
+        snapshot.write_private(save_snapshot, snapshot.dumps(collected.document))
+        click.echo(f"demo: snapshot written to {save_snapshot}", err=True)
     if show_resources:
         for collection in collected.collections:
             click.echo(resource_table(collected.document, collection.account_id), err=True)

@@ -406,12 +406,16 @@ def test_the_environment_is_restored_even_when_the_body_fails(monkeypatch: pytes
     assert inside["AWS_CONFIG_FILE"] == os.devnull
 
 
-def test_auditor_demo_prints_the_findings_and_the_summaries() -> None:
+def test_auditor_demo_prints_the_findings_and_the_summaries(tmp_path) -> None:
     runner = CliRunner()
+    saved = tmp_path / "demo.json"
 
-    result = runner.invoke(cli, ["demo", "--resources"])
+    result = runner.invoke(cli, ["demo", "--resources", "--save-snapshot", str(saved)])
 
     assert result.exit_code == 0, result.output
+    assert f"demo: snapshot written to {saved}" in result.stderr
+    assert os.stat(saved).st_mode & 0o777 == 0o600
+    _the_saved_demo_answers_path_questions(runner, str(saved))
     assert "HIGH     PCX001 peering-missing-route (1)" in result.stdout
     assert "CRITICAL VPCES001 endpoint-service-open-principals (1)" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
@@ -419,6 +423,28 @@ def test_auditor_demo_prints_the_findings_and_the_summaries() -> None:
     assert "collected 1 account(s), 2 region(s)" in result.stderr
     assert "0 error(s)" in result.stderr
     assert "finding(s): 1 critical" in result.stderr
+
+
+def _the_saved_demo_answers_path_questions(runner: CliRunner, saved: str) -> None:
+    """The app server reaches the database on 5432 over the app-to-data peering, not on 22 (its group admits
+    only 5432); the app VPC reaches shared services one way only (the demo's PCX001)."""
+    import json
+
+    document = json.loads(open(saved, encoding="utf-8").read())  # noqa: SIM115 - read once, closed at exit
+    (account,) = document["accounts"]
+    interfaces = document["accounts"][account]["regions"][HOME_REGION]["ec2:NetworkInterfaces"]
+    named = {t["Value"]: e for e in interfaces for t in e.get("TagSet") or [] if t["Key"] == "Name"}
+    app, db = named["app-server-eni"], named["data-db-eni"]
+
+    allowed = runner.invoke(cli, ["path", "--snapshot", saved, "--from", app["NetworkInterfaceId"], "--to",
+                                  db["PrivateIpAddress"], "--protocol", "tcp", "--port", "5432", "--format", "json"])
+    refused = runner.invoke(cli, ["path", "--snapshot", saved, "--from", app["NetworkInterfaceId"], "--to",
+                                  db["PrivateIpAddress"], "--protocol", "tcp", "--port", "22", "--format", "json"])
+    matrix = runner.invoke(cli, ["reach", "--snapshot", saved, "--format", "json"])
+
+    assert json.loads(allowed.stdout)["reachable"] is True
+    assert [b["code"] for b in json.loads(refused.stdout)["forward"]["blockers"]] == ["ENI_SG_RULES_MISMATCH"]
+    assert json.loads(matrix.stdout)["one_way"], "the demo's one-way peering shows in the matrix"
 
 
 def test_auditor_demo_json_findings_validate_against_the_schema() -> None:
