@@ -48,7 +48,7 @@ def live_or_snapshot(command: Any) -> Any:
 @cli.command(name="path")
 @click.option("--from", "source", required=True, metavar="X",
               help="Subnet, VPC or network interface id, IP address, CIDR (outside every VPC: a customer network), "
-                   "or a Client VPN endpoint id (its clients).")
+                   "or a Client VPN endpoint id (its clients); --to may be an interface endpoint id.")
 @click.option("--to", "destination", required=True, metavar="Y", help="As --from.")
 @click.option("--protocol", type=click.Choice(["tcp", "udp", "icmp", "any"]), default="any", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Destination port (tcp and udp).")

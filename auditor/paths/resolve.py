@@ -8,6 +8,7 @@ leads to it; otherwise it is an error, as is an id the snapshot does not hold.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from auditor.errors import UserError
 from auditor.index import Network, network, within
@@ -34,11 +35,35 @@ def resolve(world: World, text: str) -> list[Endpoint]:
         if text not in world.interfaces:
             raise UserError(f"network interface {text} is not in the snapshot")
         return [_interface(world, text, "eni", text, None)]
+    if text.startswith("vpce-"):
+        return _vpc_endpoint(world, text)
     try:
         parsed = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise UserError(f"{text!r} is not a subnet, VPC or network interface id, an IP address or a CIDR") from None
+        raise UserError(f"{text!r} is not a subnet, VPC, network interface or VPC endpoint id, an IP address or a "
+                        "CIDR") from None
     return [_address(world, text, parsed, "cidr" if "/" in text else "ip")]
+
+
+def _vpc_endpoint(world: World, endpoint_id: str) -> list[Endpoint]:
+    """An interface (or Gateway Load Balancer) endpoint as a destination: each of its interfaces, or, when
+    those were not collected, each of its subnets under the endpoint's security groups."""
+    located = world.vpc_endpoints.get(endpoint_id)
+    if located is None:
+        raise UserError(f"VPC endpoint {endpoint_id} is not in the snapshot")
+    item = located.item
+    if item.get("VpcEndpointType") == "Gateway":
+        raise UserError(f"{endpoint_id} is a gateway endpoint: a route target, not an address; ask about an address "
+                        "of the service (one of its prefix list's CIDRs)")
+    groups = tuple(str(g.get("GroupId")) for g in item.get("Groups") or [])
+    found = [_interface(world, eni, "vpc-endpoint", endpoint_id, None) for eni in item.get("NetworkInterfaceIds") or []
+             if eni in world.interfaces]
+    if not found:
+        found = [replace(_subnet(world, subnet, "vpc-endpoint", endpoint_id, None), groups=groups)
+                 for subnet in item.get("SubnetIds") or [] if subnet in world.subnets]
+    if not found:
+        raise UserError(f"VPC endpoint {endpoint_id} has no interface or subnet in the snapshot")
+    return [replace(end, groups=end.groups or groups) for end in found[:MAX_CANDIDATES]]
 
 
 def _subnet(world: World, subnet_id: str, kind: str, text: str, net: Network | None) -> Endpoint:
@@ -159,6 +184,8 @@ def analyze(world: World, source: str, destination: str, protocol: str = "any", 
     A Client VPN endpoint (a source only) starts where its route for each destination leads."""
     if destination.strip().startswith(client_vpn.PREFIX):
         raise UserError("a Client VPN endpoint can be the source of a path, not its destination")
+    if source.strip().startswith("vpce-"):
+        raise UserError("a VPC endpoint can be the destination of a path, not its source")
     from_clients = source.strip().startswith(client_vpn.PREFIX)
     destinations = resolve(world, destination)
     sources = [] if from_clients else resolve(world, source)

@@ -329,7 +329,8 @@ class Walker(GatewaySteps):
         verdict = group_verdict(groups, egress=egress, peer=peer.network, peer_groups=frozenset(peer.groups),
                                 traffic=traffic, prefix_list=self.world.prefix_list_networks)
         way = "egress" if egress else "ingress"
-        kind = "AWS::EC2::NetworkInterface" if own.interface_id else "AWS::EC2::ClientVpnEndpoint"
+        kind = ("AWS::EC2::NetworkInterface" if own.interface_id else
+                "AWS::EC2::VPCEndpoint" if own.kind == "vpc-endpoint" else "AWS::EC2::ClientVpnEndpoint")
         self._hop(walk, holder, kind, located.scope, f"security groups {way} {traffic.describe()}: {verdict.rule}")
         if not verdict.allowed:
             walk.blockers.append(Blocker("ENI_SG_RULES_MISMATCH", str(own.groups[0]), f"no security group of "

@@ -282,6 +282,10 @@ class World:
         return grouped
 
     @cached_property
+    def vpc_endpoints(self) -> dict[str, Located]:
+        return _first_by(self.index, "ec2:VpcEndpoints", "VpcEndpointId")
+
+    @cached_property
     def edge_tables(self) -> dict[str, Located]:
         """Gateway id -> the route table associated with the gateway itself (ingress routing)."""
         found: dict[str, Located] = {}

@@ -3,6 +3,9 @@ security group guides): each case builds a small network, asks one question, and
 
 from __future__ import annotations
 
+import pytest
+
+from auditor.errors import UserError
 from tests.factories import SnapshotBuilder
 from tests.paths.network import (
     acl,
@@ -299,3 +302,23 @@ def test_a_gateway_route_table_sends_traffic_from_the_vpn_through_a_firewall() -
     assert through_firewall.forward.reachable
     assert [h.resource_id for h in through_firewall.forward.hops][:3] == [vgw, edge, firewall]
     assert codes(dropped.forward) == ["BAD_STATE_ROUTE"]
+
+
+def test_an_interface_endpoint_is_reached_through_its_security_groups() -> None:
+    b = SnapshotBuilder()
+    net = peered_pair(b)
+    admits_a = group(b, net["b"], ingress=((443, "10.0.0.0/16"),))
+    endpoint = b.endpoint(net["b"], subnets=(net["subnet_b"],), groups=(admits_a,))
+    gateway = b.endpoint(net["b"], "com.amazonaws.us-east-1.s3", kind="Gateway")
+
+    https = path(b, net["subnet_a"], endpoint, "tcp", 443)
+    ssh = path(b, net["subnet_a"], endpoint, "tcp", 22)
+
+    assert https.reachable
+    assert https.destination.subnet_id == net["subnet_b"]
+    assert codes(ssh.forward) == ["ENI_SG_RULES_MISMATCH"]
+    assert ssh.forward.hops[-1].resource_type == "AWS::EC2::VPCEndpoint"
+    with pytest.raises(UserError, match="gateway endpoint"):
+        path(b, net["subnet_a"], gateway)
+    with pytest.raises(UserError, match="destination of a path, not its source"):
+        path(b, endpoint, net["subnet_a"])

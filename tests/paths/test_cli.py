@@ -76,7 +76,7 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str], one_w
     (("--from", "vpc-0000000000000dead", "--to", "10.1.1.7"), "VPC vpc-0000000000000dead is not in"),
     (("--from", "eni-0000000000000dead", "--to", "10.1.1.7"), "network interface eni-0000000000000dead is not in"),
     (("--from", "10.0.1.5", "--to", "203.0.113.9"), "203.0.113.9 is in no VPC and no customer network"),
-    (("--from", "10.0.1.5", "--to", "banana"), "'banana' is not a subnet, VPC or network interface id"),
+    (("--from", "10.0.1.5", "--to", "banana"), "'banana' is not a subnet, VPC, network interface or VPC endpoint id"),
     (("--from", "10.0.1.5", "--to", "10.1.1.7", "--protocol", "icmp", "--port", "8"), "--port applies to tcp"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], one_way: tuple[str, Any],
