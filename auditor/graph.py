@@ -119,15 +119,6 @@ def verdict(found: bool, complete: bool) -> bool | None:
     return True if found else (False if complete else None)
 
 
-def _tables_routing_to(scope: Scope, target_id: str) -> dict[str, set[str]]:
-    """VPC id -> its route tables with a live route to the target: one pass, however many VPCs share the target."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for table, route in scope.routes_to(target_id):
-        if str(route.get("State", "active")).lower() != "blackhole":
-            found[str(table.get("VpcId", ""))].add(str(table["RouteTableId"]))
-    return found
-
-
 class GraphBuilder:
     """Collects nodes and edges while the parts (auditor.graph_parts) walk the snapshot, then marks findings."""
 
@@ -159,8 +150,7 @@ class GraphBuilder:
         scope, vpc = located
         # A VPC shared through RAM is listed by its participants too; its route tables are its owner's.
         scope = self.index.scope(str(vpc.get("OwnerId") or scope.account_id), scope.region) or scope
-        routing = scope.memo(("graph-tables-routing-to", target_id), _tables_routing_to, scope, target_id)
-        found = not routing.get(vpc_id, set()).isdisjoint(scope.tables_in_use(vpc_id))
+        found = not scope.tables_routing_to(target_id, vpc_id).isdisjoint(scope.tables_in_use(vpc_id))
         return verdict(found, self.tables_complete(scope))
 
     def tables_complete(self, scope: Scope) -> bool:

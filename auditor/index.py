@@ -251,6 +251,27 @@ class Scope:
         """Routes whose State is `state` other than "active" (blackhole), in table order."""
         return self._routes_grouped[1].get(state, [])
 
+    def tables_routing_to(self, target_id: str, vpc_id: str) -> set[str]:
+        """Ids of the VPC's route tables with a route to the target that is not a blackhole."""
+        return self._live_routes_to(target_id).get(vpc_id, set())
+
+    def _live_routes_to(self, target_id: str) -> dict[str, set[str]]:
+        """VPC id -> its route tables with a live route to the target: one pass over the target's routes, however
+        many VPCs share the target (a transit gateway reaches thousands); once per target and audit."""
+        def find() -> dict[str, set[str]]:
+            found: dict[str, set[str]] = defaultdict(set)
+            for table, route in self.routes_to(target_id):
+                if str(route.get("State", "active")).lower() != "blackhole":
+                    found[str(table.get("VpcId", ""))].add(str(table["RouteTableId"]))
+            return found
+        return self.memo(("tables-routing-to", target_id), find)  # type: ignore[no-any-return]
+
+    def serving_tables(self, vpc_id: str) -> list[tuple[Item, list[Item]]]:
+        """The route tables that carry a VPC's traffic: those its subnets use (the main table only if a subnet
+        uses it); every table in use when the VPC has no subnet at all."""
+        in_use = [entry for _, entry in sorted(self.tables_in_use(vpc_id).items())]
+        return [entry for entry in in_use if entry[1]] or in_use
+
     def route_targets(self) -> Iterable[str]:
         return self._routes_by_target.keys()
 

@@ -9,7 +9,7 @@ from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Index, Item, Network, Scope, network, span
 from auditor.items import ATTACHMENT_GONE, GATEWAY_GONE, listed, lowered
 
-from .vpn import serving_tables, table_labels, tables_routing_to
+from .vpn import table_labels
 
 GATEWAYS = "ec2:TransitGateways"
 ATTACHMENTS = "ec2:TransitGatewayAttachments"
@@ -298,8 +298,8 @@ def tgw_vpc_no_route_to_tgw(ctx: RuleContext) -> Iterator[Failure]:
                     or vpc is None or (vpc_id, gateway_id) in seen):
                 continue
             seen.add((vpc_id, gateway_id))
-            tables = serving_tables(scope, vpc_id)
-            if not tables or tables_routing_to(scope, gateway_id, vpc_id) & {t["RouteTableId"] for t, _ in tables}:
+            tables = scope.serving_tables(vpc_id)
+            if not tables or scope.tables_routing_to(gateway_id, vpc_id) & {t["RouteTableId"] for t, _ in tables}:
                 continue
             attachment_id = attachment["TransitGatewayAttachmentId"]
             yield Failure(

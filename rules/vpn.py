@@ -37,29 +37,6 @@ def _connections_by(scope: Scope, field: str) -> dict[str, list[Item]]:
     return grouped
 
 
-def serving_tables(scope: Scope, vpc_id: str) -> list[tuple[Item, list[Item]]]:
-    """The route tables that carry a VPC's traffic: those its subnets use (the main table only if a subnet
-    uses it); every table in use when the VPC has no subnet at all."""
-    in_use = [entry for _, entry in sorted(scope.tables_in_use(vpc_id).items())]
-    return [entry for entry in in_use if entry[1]] or in_use
-
-
-def tables_routing_to(scope: Scope, target_id: str, vpc_id: str) -> set[str]:
-    """Ids of the VPC's route tables with a route to the target that is not a blackhole."""
-    by_vpc = scope.memo(("tables-routing-to", target_id), _tables_routing_to, scope, target_id)
-    return by_vpc.get(vpc_id, set())  # type: ignore[no-any-return]
-
-
-def _tables_routing_to(scope: Scope, target_id: str) -> dict[str, set[str]]:
-    """VPC id -> its route tables with a live route to the target: one pass over the target's routes, however
-    many VPCs share the target (a transit gateway reaches thousands)."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for table, route in scope.routes_to(target_id):
-        if route.get("State") != "blackhole":  # RouteState: the API spells it active or blackhole
-            found[table.get("VpcId", "")].add(table["RouteTableId"])
-    return found
-
-
 def table_labels(scope: Scope, tables: Iterable[tuple[Item, list[Item]]]) -> str:
     return "; ".join(table_label(table, scope.subnets_by_table) for table, _ in tables)
 
@@ -276,8 +253,8 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
                 vpc_id = str(attachment.get("VpcId", ""))
                 if lowered(attachment.get("State")) != "attached":
                     continue
-                routed = tables_routing_to(scope, gateway_id, vpc_id)
-                lacking = [(table, subnets) for table, subnets in serving_tables(scope, vpc_id)
+                routed = scope.tables_routing_to(gateway_id, vpc_id)
+                lacking = [(table, subnets) for table, subnets in scope.serving_tables(vpc_id)
                            if table["RouteTableId"] not in routed and not any(
                                p.get("GatewayId") == gateway_id for p in table.get("PropagatingVgws") or [])]
                 if not lacking:
