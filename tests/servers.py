@@ -50,6 +50,19 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+@contextmanager
+def no_local_aws_setup(scratch: Path) -> Iterator[None]:
+    """This machine's AWS environment variables and config files hidden, for clients that seed a moto server."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("AWS_")]:
+            patch.delenv(name)
+        patch.setenv("AWS_CONFIG_FILE", str(scratch / "no-config"))
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(scratch / "no-credentials"))
+        yield
+
+
 @dataclass
 class FakeSts:
     url: str

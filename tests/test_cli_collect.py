@@ -32,6 +32,7 @@ from tests.servers import (
     cli_env,
     expired_token_sts,
     moto_server,
+    no_local_aws_setup,
     owner_client,
     run_cli,
     seed_network,
@@ -128,11 +129,7 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def runs(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     base = tmp_path_factory.mktemp("collect-e2e")
-    with pytest.MonkeyPatch.context() as patch:  # the seeding clients must not see this machine's AWS setup
-        for name in [name for name in os.environ if name.startswith("AWS_")]:
-            patch.delenv(name)
-        patch.setenv("AWS_CONFIG_FILE", str(base / "no-config"))
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(base / "no-credentials"))
+    with no_local_aws_setup(base):
         ids = seed_network(moto_url)
         ids.update(seed_network_interface(moto_url, ids))
     env = cli_env(moto_url, base / "aws-config")

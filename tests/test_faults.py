@@ -13,7 +13,6 @@ this process. (AssumeRole denied for one account is in tests/test_accounts.py.)
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from auditor.cli import main
 from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY
 from tests.cli import run_cli
 from tests.fault_proxy import Fault, FaultProxy, Rule, ec2_error, fault_proxy, query_error
-from tests.servers import ACCOUNT_ID, CLI_TIMEOUT, cli_env, moto_server, seed_network, start_cli
+from tests.servers import ACCOUNT_ID, CLI_TIMEOUT, cli_env, moto_server, no_local_aws_setup, seed_network, start_cli
 
 pytestmark = pytest.mark.server
 
@@ -175,11 +174,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("faults")
     with ExitStack() as stack:
         url = stack.enter_context(moto_server())
-        with pytest.MonkeyPatch.context() as patch:  # the seeding clients must not see this machine's AWS setup
-            for name in [name for name in os.environ if name.startswith("AWS_")]:
-                patch.delenv(name)
-            patch.setenv("AWS_CONFIG_FILE", str(base / "no-config"))
-            patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(base / "no-credentials"))
+        with no_local_aws_setup(base):
             ids = seed_network(url)
         env = cli_env(url, base / "aws-config")
         proxies = {"baseline": stack.enter_context(fault_proxy(url, []))}
