@@ -40,7 +40,6 @@ class GatewaySteps:
         def _hop(walk: Direction, resource_id: str, resource_type: str, scope: Scope | None, detail: str) -> None: ...
 
     def _tgw_from_vpc(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
-        walk.via_transit_gateway = True
         attachments = self.world.tgw_vpc_attachments.get((step.ident, step.vpc_id))
         scope = self.world.vpcs[step.vpc_id].scope
         if not attachments:
@@ -65,7 +64,6 @@ class GatewaySteps:
         return str(located.item.get("AvailabilityZone") or "") if located else ""
 
     def _tgw(self, walk: Direction, step: Step, dst: Endpoint, reply: bool) -> Step | None:
-        walk.via_transit_gateway = True
         gateway = self.world.transit_gateways.get(step.ident)
         scope = gateway.scope if gateway else None
         table_id = self.world.tgw_association.get((step.ident, step.attachment))

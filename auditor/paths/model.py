@@ -78,7 +78,6 @@ class Direction:
     hops: list[Hop] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
     delivered: bool = False
-    via_transit_gateway: bool = False
 
     @property
     def reachable(self) -> bool:

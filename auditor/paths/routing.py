@@ -80,16 +80,6 @@ class RouteTable:
                 return Match(held[2], held[1])
         return None
 
-    def partial(self, destination: Network) -> list[Match]:
-        """Routes more specific than `destination` that cover only part of it (explains a split)."""
-        version, first, last = span(destination)
-        found = []
-        for (route_version, length), bucket in self._by_length.items():
-            if route_version != version or length <= destination.prefixlen:
-                continue
-            found += [Match(route, net) for start, (_, net, route) in bucket.items() if first <= start <= last]
-        return found
-
 
 def compile_vpc_table(table: Item, resolve_prefix_list: Callable[[str], list[Network]]) -> RouteTable:
     rows = []

@@ -306,6 +306,7 @@ class Walker(GatewaySteps):
     def _acl(self, walk: Direction, subnet_id: str, *, peer: Network, traffic: Traffic, egress: bool) -> None:
         located = self.world.acl_for_subnet(subnet_id)
         if located is None:
+            self._unread(walk, subnet_id, self.world.subnets[subnet_id].scope, "ec2:NetworkAcls", "network ACLs")
             return
         acl_id = str(located.item.get("NetworkAclId"))
         verdict = acl_verdict(located.item, egress=egress, peer=peer, traffic=traffic)
@@ -323,6 +324,9 @@ class Walker(GatewaySteps):
         """The security groups of an interface (or of a Client VPN endpoint's interfaces)."""
         groups = [self.world.security_groups[g].item for g in own.groups if g in self.world.security_groups]
         if not groups:
+            place = self.world.subnets.get(str(own.subnet_id))
+            if own.groups and place is not None:
+                self._unread(walk, own.groups[0], place.scope, "ec2:SecurityGroups", "security groups")
             return
         holder = own.interface_id or own.text
         located = self.world.interfaces.get(holder) or self.world.security_groups[str(groups[0].get("GroupId"))]
@@ -338,6 +342,15 @@ class Walker(GatewaySteps):
                                          f"{'to' if egress else 'from'} {peer.network}",
                                          fixes.group_rule(own.groups[0], egress=egress, peer=peer.network,
                                                           protocol=traffic.protocol, ports=traffic.ports)))
+
+    def _unread(self, walk: Direction, resource_id: str, scope: Scope, key: str, what: str) -> None:
+        """A filter on the path whose data was not read: the walk cannot say the packet passes it."""
+        error = self.world.missing(scope, key)
+        if error is not None:
+            walk.blockers.append(Blocker(
+                "NOT_IN_SNAPSHOT", resource_id, f"the {what} of {scope.account_id} {scope.region} were not read "
+                f"({error.get('code')}), so whether they let the packet pass cannot be judged",
+                f"grant the read ({key}; see AUD001) and collect again"))
 
     @staticmethod
     def _hop(walk: Direction, resource_id: str, resource_type: str, scope: Scope | None, detail: str) -> None:

@@ -236,10 +236,6 @@ class World:
                 found[gateway_id] = located
         return found
 
-    def tgw_scope(self, gateway_id: str) -> Scope | None:
-        located = self.transit_gateways.get(gateway_id)
-        return located.scope if located else None
-
     @cached_property
     def tgw_peer(self) -> dict[tuple[str, str], str]:
         """(transit gateway, peering attachment) -> the transit gateway at the attachment's other end."""

@@ -322,3 +322,18 @@ def test_an_interface_endpoint_is_reached_through_its_security_groups() -> None:
         path(b, net["subnet_a"], gateway)
     with pytest.raises(UserError, match="destination of a path, not its source"):
         path(b, endpoint, net["subnet_a"])
+
+
+def test_filters_that_were_not_read_are_not_passed_silently() -> None:
+    b = SnapshotBuilder()
+    net = peered_pair(b)
+    server = interface(b, net["subnet_b"], "10.1.1.10", (group(b, net["b"]),))
+    b.error("ec2:NetworkAcls")
+    b.error("ec2:SecurityGroups")
+
+    result = path(b, net["subnet_a"], server, "tcp", 443)
+
+    assert codes(result.forward) == ["NOT_IN_SNAPSHOT"] * 3  # the ACLs out and in, the server's groups
+    assert "network ACLs of 111122223333 us-east-1 were not read (UnauthorizedOperation)" in \
+        result.forward.blockers[0].message
+    assert "security groups" in result.forward.blockers[2].message

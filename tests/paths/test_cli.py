@@ -78,6 +78,10 @@ def test_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str], one_w
     (("--from", "10.0.1.5", "--to", "203.0.113.9"), "203.0.113.9 is in no VPC and no customer network"),
     (("--from", "10.0.1.5", "--to", "banana"), "'banana' is not a subnet, VPC, network interface or VPC endpoint id"),
     (("--from", "10.0.1.5", "--to", "10.1.1.7", "--protocol", "icmp", "--port", "8"), "--port applies to tcp"),
+    (("--from", "10.0.1.5", "--to", "cvpn-endpoint-0000000000000dead"), "source of a path, not its destination"),
+    (("--from", "vpce-0000000000000dead", "--to", "10.1.1.7"), "destination of a path, not its source"),
+    (("--from", "cvpn-endpoint-0000000000000dead", "--to", "10.1.1.7"), "Client VPN endpoint cvpn-endpoint-"),
+    (("--from", "10.0.1.5", "--to", "vpce-0000000000000dead"), "VPC endpoint vpce-0000000000000dead is not in"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], one_way: tuple[str, Any],
                                           args: tuple[str, ...], message: str) -> None:
@@ -89,6 +93,14 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], on
     assert out == ""
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_demo_refuses_a_snapshot_path_it_cannot_write_before_collecting(capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path) -> None:
+    code, out, err = run_cli(capsys, "demo", "--save-snapshot", str(tmp_path / "missing" / "demo.json"))
+
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1 and "demo.json" in err
 
 
 def test_a_broken_snapshot_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
