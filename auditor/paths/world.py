@@ -32,12 +32,21 @@ def _items(index: Index, key: str) -> Iterable[Located]:
 
 
 def _first_by(index: Index, key: str, field: str) -> dict[str, Located]:
+    """Each item by id, from its owner's account when that was collected: a VPC, subnet or transit gateway
+    shared through RAM shows in its participants' snapshots too, but its route tables are the owner's."""
     found: dict[str, Located] = {}
     for located in _items(index, key):
         value = located.item.get(field)
-        if value and value not in found:
+        if not value:
+            continue
+        held = found.get(str(value))
+        if held is None or (_owned(located) and not _owned(held)):
             found[str(value)] = located
     return found
+
+
+def _owned(located: Located) -> bool:
+    return located.item.get("OwnerId") == located.scope.account_id
 
 
 class World:
@@ -227,14 +236,7 @@ class World:
 
     @cached_property
     def transit_gateways(self) -> dict[str, Located]:
-        """Each transit gateway, from its owner's account when that was collected."""
-        found: dict[str, Located] = {}
-        for located in _items(self.index, "ec2:TransitGateways"):
-            gateway_id = str(located.item.get("TransitGatewayId"))
-            owned = located.item.get("OwnerId") == located.scope.account_id
-            if gateway_id not in found or owned:
-                found[gateway_id] = located
-        return found
+        return _first_by(self.index, "ec2:TransitGateways", "TransitGatewayId")
 
     @cached_property
     def tgw_peer(self) -> dict[tuple[str, str], str]:

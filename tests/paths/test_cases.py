@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.errors import UserError
-from tests.factories import SnapshotBuilder
+from tests.factories import ACCOUNT, OTHER_ACCOUNT, SnapshotBuilder
 from tests.paths.network import (
     acl,
     codes,
@@ -337,3 +337,15 @@ def test_filters_that_were_not_read_are_not_passed_silently() -> None:
     assert "network ACLs of 111122223333 us-east-1 were not read (UnauthorizedOperation)" in \
         result.forward.blockers[0].message
     assert "security groups" in result.forward.blockers[2].message
+
+
+def test_a_vpc_shared_through_ram_is_walked_with_its_owners_route_tables() -> None:
+    b = SnapshotBuilder(account=OTHER_ACCOUNT)  # the owner sorts after the participant that sees the VPC too
+    net = peered_pair(b)
+    b.share_vpc(net["a"], participant=ACCOUNT)
+
+    result = path(b, net["subnet_a"], net["subnet_b"])
+
+    assert result.reachable
+    assert result.source.account_id == OTHER_ACCOUNT
+    assert result.forward.hops[0].account_id == OTHER_ACCOUNT
