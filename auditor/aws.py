@@ -11,6 +11,7 @@ import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from auditor import __version__
 from auditor.errors import ReadOnlyViolation, UserError
@@ -99,16 +100,28 @@ def read_timeout() -> float:
     return seconds
 
 
+def _profile_setting(core: botocore.session.Session, name: str) -> Any:
+    try:
+        return core.get_scoped_config().get(name)
+    except botocore.exceptions.ProfileNotFound:
+        return None
+
+
 def client_config(max_pool_connections: int, session: boto3.Session | None = None) -> botocore.config.Config:
     """Adaptive retries by default; AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's) still win.
+
+    AWS_MAX_ATTEMPTS counts every attempt, the first included (as the AWS CLI reads it), so it is botocore's
+    `total_max_attempts`: its `max_attempts` counts retries only, and given 1 it would send a request twice.
 
     The read timeout is 60 s unless AUDITOR_READ_TIMEOUT says otherwise.
     """
     configured = session._session if session is not None else None  # noqa: SLF001 - botocore's config chain
-    mode = (configured.get_config_variable("retry_mode") if configured else None) or "adaptive"
+    # What the environment or the profile says, and nothing else: botocore's own default for it is "standard".
+    mode = os.environ.get("AWS_RETRY_MODE") or (_profile_setting(configured, "retry_mode") if configured else None) \
+        or "adaptive"
     attempts = (configured.get_config_variable("max_attempts") if configured else None) or 8
     return botocore.config.Config(
-        retries={"mode": mode, "max_attempts": int(attempts)},
+        retries={"mode": mode, "total_max_attempts": int(attempts)},
         max_pool_connections=max_pool_connections,
         connect_timeout=10,
         read_timeout=read_timeout(),
