@@ -13,7 +13,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
-from auditor import __version__
+from auditor import __version__, client_models
 from auditor.errors import ReadOnlyViolation, UserError
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
@@ -133,6 +133,7 @@ class Clients:
     """Guarded clients per (region, service), created once and shared by worker threads."""
 
     def __init__(self, session: boto3.Session, max_pool_connections: int = 16) -> None:
+        client_models.install()
         self.session = session
         self.guard = install_guard(session)
         self._config = client_config(max_pool_connections, session)

@@ -1,0 +1,68 @@
+"""One API model and one client class per service, shared by every client of a run.
+
+botocore builds, for every client it creates, the service's API model anew and a Python class with a method
+per operation (EC2 has about 750), and then each operation's model again on its first call on that client. A
+run creates a client per account, region and service, so most calls are first calls: about 5 ms of CPU each
+against 1.8 ms on a client that has made the call before, plus 20 to 50 ms for each new client. The run is
+bound by that CPU, not by the network (README, Speed).
+
+Clients whose sessions share one data loader (the caller's session and every account's session built from it,
+see accounts.assumed_session) share the model and the class here: they read the same files, and the class is
+made from nothing but the model and the session's `creating-client-class` handlers, which such sessions have
+alike. Sessions with a loader of their own (every session a test or a user builds) share nothing.
+
+botocore has no public hook for this: `install` wraps two methods of botocore.client.ClientCreator, checked
+for in the pinned botocore (constraints.txt) by tests/test_client_models.py. When a botocore release no
+longer has them, clients are built as botocore builds them: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from botocore.client import ClientCreator
+
+WRAPPED = ("_load_service_model", "_create_client_class")
+
+_lock = threading.Lock()
+# loader -> {(service, api_version): ServiceModel}; a loader that is gone takes its models with it.
+_models: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = weakref.WeakKeyDictionary()
+# ServiceModel -> client class (the model is shared per loader, so the class is too)
+_classes: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+
+
+def install(creator: type = ClientCreator) -> bool:
+    """Share models and classes from now on in this process (idempotent). False when botocore cannot."""
+    with _lock:
+        if getattr(creator, "_auditor_shared_models", False):
+            return True
+        if not all(callable(getattr(creator, name, None)) for name in WRAPPED):
+            return False
+        load_model = creator._load_service_model  # noqa: SLF001 - see the module docstring
+        make_class = creator._create_client_class  # noqa: SLF001
+
+        def _load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+            with _lock:
+                per_loader = _models.setdefault(self._loader, {})  # noqa: SLF001
+                model = per_loader.get((service_name, api_version))
+            if model is None:  # built outside the lock: two threads may both build it, one is kept
+                model = load_model(self, service_name, api_version)
+                with _lock:
+                    model = per_loader.setdefault((service_name, api_version), model)
+            return model
+
+        def _create_client_class(self: Any, service_name: str, service_model: Any) -> type:
+            with _lock:
+                cls = _classes.get(service_model)
+            if cls is None:
+                cls = make_class(self, service_name, service_model)
+                with _lock:
+                    cls = _classes.setdefault(service_model, cls)
+            return cls
+
+        creator._load_service_model = _load_service_model  # noqa: SLF001
+        creator._create_client_class = _create_client_class  # noqa: SLF001
+        creator._auditor_shared_models = True  # noqa: SLF001
+        return True
