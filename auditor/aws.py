@@ -153,6 +153,7 @@ class Clients:
                 # Load the paginator model now, under the lock: left to the first calls, every worker thread
                 # that starts one scans botocore's data directory for it at once (a second of CPU per run).
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
+                client_models.share_event_names(client)
                 self._clients[(service, region)] = client
             return client
 

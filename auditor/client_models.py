@@ -11,9 +11,15 @@ see accounts.assumed_session) share the model and the class here: they read the 
 made from nothing but the model and the session's `creating-client-class` handlers, which such sessions have
 alike. Sessions with a loader of their own (every session a test or a user builds) share nothing.
 
-botocore has no public hook for this: `install` wraps two methods of botocore.client.ClientCreator, checked
-for in the pinned botocore (constraints.txt) by tests/test_client_models.py. When a botocore release no
-longer has them, clients are built as botocore builds them: slower, never wrong.
+Each client also gets its own copy of the session's event emitter, and with it an empty cache of event names
+after botocore's aliasing (`before-call.directconnect.X` is `before-call.direct-connect.X`): aliasing a name
+takes about 0.15 ms and a call emits a dozen, so a client's first call of an operation spent about 2 ms there.
+The aliases are botocore's fixed table, so `share_event_names` gives every client one cache of them.
+
+botocore has no public hook for any of this: `install` wraps two methods of botocore.client.ClientCreator and
+`share_event_names` replaces one attribute of a client's emitter, checked for in the pinned botocore
+(constraints.txt) by tests/test_client_models.py. When a botocore release no longer has them, clients are
+built and emit as botocore makes them: slower, never wrong.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import weakref
 from typing import Any
 
 from botocore.client import ClientCreator
+from botocore.hooks import EventAliaser
+from botocore.utils import EVENT_ALIASES
 
 WRAPPED = ("_load_service_model", "_create_client_class")
 
@@ -31,6 +39,8 @@ _lock = threading.Lock()
 _models: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = weakref.WeakKeyDictionary()
 # ServiceModel -> client class (the model is shared per loader, so the class is too)
 _classes: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+# event name -> its name after EVENT_ALIASES, for every client whose emitter aliases with that table
+_event_names: dict[str, str] = {}
 
 
 def install(creator: type = ClientCreator) -> bool:
@@ -66,3 +76,14 @@ def install(creator: type = ClientCreator) -> bool:
         creator._create_client_class = _create_client_class  # noqa: SLF001
         creator._auditor_shared_models = True  # noqa: SLF001
         return True
+
+
+def share_event_names(client: Any) -> bool:
+    """Give the client's event emitter the process's cache of aliased event names. False when it cannot."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if not isinstance(events, EventAliaser) or not isinstance(getattr(events, "_alias_name_cache", None), dict):
+        return False
+    if getattr(events, "_event_aliases", None) != EVENT_ALIASES:  # another table: its own names
+        return False
+    events._alias_name_cache = _event_names  # noqa: SLF001 - see the module docstring
+    return True

@@ -124,3 +124,38 @@ def test_a_creator_with_them_builds_each_model_and_class_once_per_loader() -> No
     assert models[0] is models[1] and models[2] is not models[0]
     assert classes[0] is classes[1] and classes[2] is not classes[0]
     assert built == ["model ec2", "model ec2", "class ec2", "class ec2"]
+
+
+def test_clients_share_one_cache_of_aliased_event_names() -> None:
+    base = _session()
+    first = Clients(_member(base, "AKIDFIRST")).get("directconnect", "eu-west-1")
+    second = Clients(_member(base, "AKIDSECOND")).get("ec2", "us-east-1")
+    assert first.meta.events._alias_name_cache is second.meta.events._alias_name_cache
+    # the handlers stay per client: only the names are shared, and they are still aliased
+    fired: list[str] = []
+    first.meta.events.register("before-call.directconnect.DescribeConnections",
+                               lambda **kwargs: fired.append(kwargs["event_name"]))
+    sent: list[tuple[str, str]] = []
+
+    def respond(request: Any, **_: Any) -> AWSResponse:
+        sent.append(("", request.url))
+        raw = type("Raw", (), {"stream": lambda self, *a, **k: iter([b'{"connections": []}'])})()
+        return AWSResponse(request.url, 200, {}, raw)
+
+    first.meta.events.register("before-send", respond)
+    assert first.describe_connections()["connections"] == []
+    assert fired == ["before-call.direct-connect.DescribeConnections"]
+    assert client_models._event_names["before-call.directconnect.DescribeConnections"] == \
+        "before-call.direct-connect.DescribeConnections"
+    _answer_locally(second, sent)
+    assert second.describe_vpcs()["Vpcs"] == [] and fired == ["before-call.direct-connect.DescribeConnections"]
+
+
+def test_an_emitter_with_other_aliases_keeps_its_own_names() -> None:
+    client = Clients(_session()).get("ec2", "us-east-1")
+    events = client.meta.events
+    events._event_aliases = {"ec2": "elastic-compute"}
+    events._alias_name_cache = {}
+    assert client_models.share_event_names(client) is False
+    assert events._alias_name_cache is not client_models._event_names
+    assert client_models.share_event_names(object()) is False
