@@ -157,6 +157,11 @@ class Clients:
                 self._clients[(service, region)] = client
             return client
 
+    def forget(self) -> None:
+        """Drop the clients made so far (and their pooled connections): a forked worker makes its own."""
+        with self._lock:
+            self._clients.clear()
+
 
 def open_session(profile: str | None = None) -> boto3.Session:
     """A boto3 session configured as the AWS CLI is (profile, environment, AWS_ENDPOINT_URL)."""

@@ -40,6 +40,15 @@ def aws_options(command: Any) -> Any:
     return command
 
 
+PROCESSES_KEY = "auditor.processes"
+
+
+def processes_option() -> int | None:
+    """--processes of the command running (None: the default), kept aside by account_options for the collection."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get(PROCESSES_KEY) if context is not None else None
+
+
 def account_options(command: Any) -> Any:
     """Many accounts: the role to assume in each, and which accounts (without --role-name: the caller's).
 
@@ -58,6 +67,7 @@ def account_options(command: Any) -> Any:
         def given(name: str) -> bool:
             return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
+        ctx.meta[PROCESSES_KEY] = kwargs.pop("processes")  # how to read, not what: see processes_option
         names = ("role_name", "accounts", "org", "external_id", "role_session_name")
         live_only = names if kwargs.get("snapshot") else ()
         replaced = {"org": given("accounts"), "accounts": given("org")}
@@ -77,6 +87,10 @@ def account_options(command: Any) -> Any:
              "or a delegated administrator); they are trusted by the audit.")(resolved)
     resolved = click.option("--accounts", "accounts", multiple=True, callback=split_list, metavar="ID,ID",
                             help="Read these accounts (12-digit ids) through --role-name.")(resolved)
+    resolved = click.option(
+        "--processes", "processes", type=click.IntRange(1, 64), default=None, metavar="N",
+        help="Read the accounts in N worker processes, each with its share of --max-workers (Linux; elsewhere "
+             "1)  [default: two per CPU, at most 8]")(resolved)
     return click.option(
         "--role-name", "role_name", metavar="NAME",
         help="Assume this role in each account of --accounts or --org (default: read the caller's account)."
@@ -158,7 +172,7 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
     progress = Progress()
     collected = run_collection(session, regions, max_workers=max_workers,
                                max_workers_per_account=max_workers_per_account, progress=progress,
-                               accounts=request, on_shard=shards)
+                               accounts=request, on_shard=shards, max_processes=processes_option())
     progress.finish()
     if shards is not None:
         destination = f"{len(shards.written)} shard(s) in {shard_dir}"
@@ -279,7 +293,8 @@ def _collect_live(profile: str | None, regions: list[str] | None, max_workers: i
 
     progress = Progress()
     collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers,
-                               max_workers_per_account=max_workers_per_account, progress=progress, accounts=request)
+                               max_workers_per_account=max_workers_per_account, progress=progress, accounts=request,
+                               max_processes=processes_option())
     progress.finish()
     click.echo(collected.summary(), err=True)
     return collected.document

@@ -34,6 +34,7 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "external_id": (str, "2 to 1224 characters of letters, digits and +=,.@:/_-"),
     "role_session_name": (str, "2 to 64 characters of letters, digits and +=,.@_-"),
     "shard_dir": (str, "the path of a directory"),
+    "processes": (int, "a whole number from 1 to 64"),
 }
 # String keys checked against auditor.accounts' pattern of that name (imported only when one is set: it loads boto3).
 ACCOUNT_PATTERNS = {"role_name": "ROLE_NAME", "external_id": "EXTERNAL_ID", "role_session_name": "SESSION_NAME"}
@@ -81,6 +82,8 @@ def _flag_value(name: str, value: Any, where: str) -> Any:
     valid = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if valid and name in ("max_workers", "max_workers_per_account"):
         valid = 1 <= value <= 256
+    if valid and name == "processes":
+        valid = 1 <= value <= 64
     if valid and name == "format":
         valid = value in FORMATS
     if valid and name == "fail_on":

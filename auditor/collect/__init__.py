@@ -21,8 +21,9 @@ from auditor.accounts import (
     refreshing_credentials,
     role_arn,
 )
+from auditor.collect import processes
 from auditor.collect.context import CollectionError, describe_failure
-from auditor.collect.registry import GLOBAL_REGION_KEY, Collector
+from auditor.collect.registry import GLOBAL_REGION_KEY, REGISTRY, Collector
 from auditor.collect.runner import AccountCollection, Progress, Status, Tracker, collect_account
 from auditor.errors import ReadOnlyViolation, UserError
 
@@ -34,6 +35,9 @@ __all__ = ["Collected", "Progress", "Status", "collect", "per_account_default"]
 # Per account, at most this many calls in flight unless --max-workers-per-account says otherwise: one
 # account's burst stays under the EC2 API's per-account request rate while other accounts run beside it.
 DEFAULT_PER_ACCOUNT = 16
+
+# One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
+Outcome = tuple[AccountCollection | None, list[CollectionError], int]
 
 # Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
 ShardSink = Callable[[str, dict[str, Any]], None]
@@ -47,6 +51,7 @@ class Collected:
     seconds: float
     unread: list[str] = field(default_factory=list)  # accounts not read: role not assumed, no region to read
     skipped: str = ""  # with --org: the inactive accounts not read, counted by state
+    processes: int = 1  # worker processes the accounts were read in (1: this process only)
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -58,7 +63,8 @@ class Collected:
         per_type = ", ".join(f"{key.split(':', 1)[1]} {n}" for key, n in sorted(counts.items()) if n)
         unread = f", {len(self.unread)} not read ({', '.join(self.unread)})" if self.unread else ""
         skipped = f"; {self.skipped}" if self.skipped else ""
-        return (f"collected {len(self.collections)} account(s){unread}, {len(regions)} region(s): "
+        workers = f" in {self.processes} processes" if self.processes > 1 else ""
+        return (f"collected {len(self.collections)} account(s){unread}{workers}, {len(regions)} region(s): "
                 f"{sum(counts.values())} resources ({per_type or 'none'}); "
                 f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s{skipped}")
 
@@ -72,7 +78,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             max_workers_per_account: int | None = None,
             progress: Progress | None = None, now: dt.datetime | None = None,
             collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
-            on_shard: ShardSink | None = None) -> Collected:
+            on_shard: ShardSink | None = None, max_processes: int | None = None) -> Collected:
     """Collect the caller's account, or with `accounts` each account through its role, concurrently.
 
     At most `max_workers` calls are in flight in total and `max_workers_per_account` (default
@@ -82,6 +88,9 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     a region an account has not enabled is an `ec2:Regions` error there, and the other regions are read. An
     account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when nothing at
     all could be read, that is a UserError and nothing is handed to `on_shard`.
+
+    Member accounts are read in up to `max_processes` worker processes (default: one per CPU; see
+    processes.count), each with its share of `max_workers`; the snapshot is the same whatever their number.
     """
     per_account = per_account_default(max_workers, max_workers_per_account)
     clients = aws.Clients(session, max_pool_connections=max_workers)
@@ -100,33 +109,29 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     trusted = account_plan.organization_accounts if accounts.organization else None
     partitions = dict.fromkeys(account_plan.account_ids, identity.partition)
     tracker = Tracker(progress, accounts=len(account_plan.account_ids))
-    outcomes: dict[str, tuple[AccountCollection | None, list[CollectionError], int]] = {}
+    outcomes: dict[str, Outcome] = {}
     started = time.monotonic()
-    # One pool makes every call (the total bound); a driver thread per account in progress schedules that
-    # account's tasks into it (at most per_account submitted at once) and mostly waits.
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
-    drivers = ThreadPoolExecutor(max_workers=min(len(account_plan.account_ids), max_workers),
-                                 thread_name_prefix="account")
-    futures: dict[Future[tuple[AccountCollection | None, list[CollectionError], int]], str] = {}
-    caller_limit = threading.BoundedSemaphore(per_account)  # AssumeRole calls: the caller's account is one too
-    try:
-        for account_id in account_plan.account_ids:
-            futures[drivers.submit(
-                _collect_member, session, clients, role_arn(identity.partition, account_id, accounts.role_name),
-                accounts, account_id, regions, home, collectors=collectors, pool=pool,
-                per_account=per_account, caller_limit=caller_limit, tracker=tracker)] = account_id
-        for future in as_completed(futures):
-            account_id = futures[future]
-            outcomes[account_id] = outcome = future.result()
-            tracker.update(accounts_done=1)
-            if on_shard and outcome[0] is not None and outcome[0].read_anything():
-                on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
-    except BaseException:
-        drivers.shutdown(wait=False, cancel_futures=True)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    drivers.shutdown(wait=True)
-    pool.shutdown(wait=True)
+
+    def done(account_id: str, outcome: Outcome) -> None:
+        outcomes[account_id] = outcome
+        tracker.update(accounts_done=1)
+        if on_shard and outcome[0] is not None and outcome[0].read_anything():
+            on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
+
+    def read(account_ids: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None]) -> None:
+        _read_members(session, clients, identity, accounts, account_ids, regions, home, collectors=collectors,
+                      max_workers=budget, per_account=min(per_account, budget), tracker=forward, on_outcome=report)
+
+    workers = processes.count(max_processes, min(len(account_plan.account_ids), max_workers))  # a call each at least
+    if workers > 1:
+        # the models every worker needs, loaded once here: the workers start as copies of this process
+        for service in sorted({"ec2", *(c.service for c in (collectors or REGISTRY.values()))}):
+            clients.get(service, home)
+        member_setup_calls = processes.read_in_processes(
+            account_plan.account_ids, workers, max_workers, read, clients, on_outcome=done, tracker=tracker)
+    else:
+        member_setup_calls = 0
+        read(account_plan.account_ids, max_workers, tracker, done)
     collections: list[AccountCollection] = []
     failures: list[CollectionError] = []
     member_calls = 0
@@ -150,9 +155,38 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             mine = [failure for failure in failures if failure.account_id == account_id]
             on_shard(account_id, snapshot.build([], collected_at, errors=mine, trusted_accounts=trusted))
     document = snapshot.build(collections, collected_at, partitions, errors=failures, trusted_accounts=trusted)
-    return Collected(document, collections, clients.calls + member_calls, time.monotonic() - started,
-                     unread=sorted({failure.account_id for failure in failures}),
-                     skipped=account_plan.skipped_summary())
+    return Collected(document, collections, clients.calls + member_setup_calls + member_calls,
+                     time.monotonic() - started, unread=sorted({failure.account_id for failure in failures}),
+                     skipped=account_plan.skipped_summary(), processes=workers)
+
+
+def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
+                  account_ids: list[str], regions: list[str] | None, home: str, *,
+                  collectors: Iterable[Collector] | None, max_workers: int, per_account: int, tracker: Tracker,
+                  on_outcome: Callable[[str, Outcome], None]) -> None:
+    """Read these member accounts in this process, handing each outcome to `on_outcome` as it is done.
+
+    One pool makes every call (the total bound); a driver thread per account in progress schedules that
+    account's tasks into it (at most per_account submitted at once) and mostly waits.
+    """
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    drivers = ThreadPoolExecutor(max_workers=min(len(account_ids), max_workers), thread_name_prefix="account")
+    futures: dict[Future[Outcome], str] = {}
+    caller_limit = threading.BoundedSemaphore(per_account)  # AssumeRole calls: the caller's account is one too
+    try:
+        for account_id in account_ids:
+            futures[drivers.submit(
+                _collect_member, session, clients, role_arn(identity.partition, account_id, request.role_name),
+                request, account_id, regions, home, collectors=collectors, pool=pool,
+                per_account=per_account, caller_limit=caller_limit, tracker=tracker)] = account_id
+        for future in as_completed(futures):
+            on_outcome(futures[future], future.result())
+    except BaseException:
+        drivers.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    drivers.shutdown(wait=True)
+    pool.shutdown(wait=True)
 
 
 def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[str] | None, home: str,

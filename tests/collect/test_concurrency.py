@@ -103,7 +103,8 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> InFlight:
 def _collect(max_workers: int, per_account: int | None = None, progress: Any = None) -> Any:
     return collect(boto3.Session(region_name=REGION), REGIONS, max_workers=max_workers,
                    max_workers_per_account=per_account, progress=progress, now=FIXED_NOW,
-                   accounts=AccountRequest(role_name=ROLE, account_ids=MEMBERS))
+                   accounts=AccountRequest(role_name=ROLE, account_ids=MEMBERS),
+                   max_processes=1)  # the bounds within one process; tests/test_processes.py shares them out
 
 
 def test_each_account_stays_within_its_bound_while_accounts_run_side_by_side(members, in_flight) -> None:

@@ -1,0 +1,145 @@
+"""Member accounts read in several worker processes, each a copy of this one made by fork.
+
+One interpreter runs one thread of Python at a time, and reading an account is mostly botocore's Python:
+signing, events, parsing, about 1.5 ms of CPU a call. Past a few accounts a run is bound by that CPU, not by
+the calls in flight, so the accounts are split between worker processes, two per CPU by default.
+
+The workers are made with fork, after the caller's identity, the account list and the API models are ready,
+so they start at once, with nothing to load and nothing to pickle on the way in. fork is only safe while this
+process runs a single thread, and only Linux offers it without caveats: anywhere else, or when the caller has
+threads of its own running, the accounts are read in this process (`count` says 1).
+
+Each worker reads its accounts exactly as the single-process run does and sends each account's outcome back
+as soon as it is done, with its progress; the caller merges them in account order, so the snapshot does not
+depend on the number of workers. A worker that dies costs only its accounts not yet sent: each is one error.
+Ctrl-C (or any failure in the caller) stops every worker before it is raised.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from auditor import aws
+from auditor.collect.context import CollectionError
+from auditor.collect.registry import GLOBAL_REGION_KEY
+from auditor.collect.runner import Tracker
+
+DEFAULT_MAX_PROCESSES = 8
+WORKER_KEY = "auditor:Worker"
+
+Outcome = Any  # collect.Outcome: (collection or None, errors, calls)
+ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None]], None]
+
+
+def usable() -> bool:
+    """Whether worker processes can be forked here and now: Linux, and this process runs one thread."""
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+def count(requested: int | None, accounts: int) -> int:
+    """Worker processes for `accounts` accounts: as requested, by default two per CPU (a worker waits on the
+    network part of the time) and at most DEFAULT_MAX_PROCESSES; never more than the accounts; 1 (no workers)
+    when fork is not usable."""
+    wanted = requested if requested is not None else min(2 * (os.cpu_count() or 1), DEFAULT_MAX_PROCESSES)
+    wanted = min(wanted, accounts)
+    return wanted if wanted > 1 and usable() else 1
+
+
+class _Forward(Tracker):
+    """A worker's tracker: every change goes to the caller, who keeps the counts."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self._connection = connection
+        self._send_lock = threading.Lock()
+
+    def update(self, *, accounts_done: int = 0, regions_done: int = 0, regions_total: int = 0,
+               reads_done: int = 0) -> None:
+        self.send(("progress", {"regions_done": regions_done, "regions_total": regions_total,
+                                "reads_done": reads_done}))
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        with self._send_lock:  # the account threads all send through the one pipe
+            self._connection.send(message)
+
+
+def _work(connection: Connection, account_ids: list[str], budget: int, read: ReadGroup,
+          clients: aws.Clients) -> None:
+    """In a worker: read the accounts, sending each outcome, then the calls made in the caller's account."""
+    clients.forget()  # the caller's pooled connections are the caller's: open new ones here
+    before = clients.calls
+    forward = _Forward(connection)
+    try:
+        read(account_ids, budget, forward, lambda account_id, outcome: forward.send(("account", account_id, outcome)))
+        forward.send(("done", clients.calls - before))
+    except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+        try:
+            forward.send(("failed", error))
+        except Exception:  # noqa: BLE001 - an error that does not pickle: its text
+            forward.send(("failed", RuntimeError(f"{type(error).__name__}: {error}")))
+    finally:
+        connection.close()
+
+
+def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
+                      clients: aws.Clients, *, on_outcome: Callable[[str, Outcome], None],
+                      tracker: Tracker) -> int:
+    """Read the accounts in `workers` forked processes (accounts dealt in turn, max_workers shared out);
+    each outcome goes to `on_outcome` in this process as it arrives. Returns the calls the workers made in the
+    caller's account (AssumeRole)."""
+    context = multiprocessing.get_context("fork")
+    groups = [account_ids[n::workers] for n in range(workers)]
+    budget = max(1, max_workers // workers)
+    running: dict[Connection, tuple[Any, list[str]]] = {}
+    calls = 0
+    try:
+        for group in groups:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_work, args=(sender, group, budget, read, clients),
+                                      name="auditor-collect", daemon=True)
+            process.start()
+            sender.close()
+            running[receiver] = (process, list(group))
+        while running:
+            for receiver in wait(list(running)):
+                process, waiting = running[receiver]
+                try:
+                    message = receiver.recv()
+                except EOFError:  # the worker is gone: what it had not sent is lost, one error an account
+                    del running[receiver]
+                    process.join()
+                    for account_id in waiting:
+                        on_outcome(account_id, _lost(account_id, process.exitcode))
+                    continue
+                kind = message[0]
+                if kind == "progress":
+                    tracker.update(**message[1])
+                elif kind == "account":
+                    waiting.remove(message[1])
+                    on_outcome(message[1], message[2])
+                elif kind == "done":
+                    calls += message[1]
+                elif kind == "failed":
+                    raise message[1]
+    finally:
+        for process, _ in running.values():
+            process.terminate()
+        for process, _ in running.values():
+            process.join()
+    return calls
+
+
+def _lost(account_id: str, exitcode: int | None) -> Outcome:
+    return None, [CollectionError(account_id, GLOBAL_REGION_KEY, WORKER_KEY, "Collect", "WorkerExited",
+                                  f"the worker process reading account {account_id} exited (code {exitcode}) "
+                                  "before it was done: not read")], 0
+
+
+__all__ = ["count", "read_in_processes", "usable"]

@@ -1,0 +1,217 @@
+"""Member accounts read in forked worker processes: the same snapshot, calls and progress as one process; a worker
+that dies costs its accounts only; a failure anywhere stops every worker.
+
+moto runs in process: the workers are copies of the test process, so they read the same simulated accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import auditor.collect as collection
+from auditor.accounts import AccountRequest
+from auditor.collect import Status, collect, processes
+from auditor.errors import ReadOnlyViolation
+from tests.cli import run_cli
+from tests.conftest import REGION
+from tests.servers import no_local_aws_setup
+
+ROLE = "NetworkAudit"
+MEMBERS = ("111111111111", "222222222222", "333333333333")
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+
+pytestmark = pytest.mark.skipif(not processes.usable() and threading.active_count() == 1,
+                                reason="fork is not offered here (not Linux)")
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Each member account with one VPC of its own: account id -> its CIDR. One moto for the module."""
+    with no_local_aws_setup(tmp_path_factory.mktemp("aws-config")), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            yield _seed()
+
+
+def _seed() -> dict[str, str]:
+    cidrs = {}
+    for n, account_id in enumerate(MEMBERS, 1):
+        credentials = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
+        ec2 = boto3.client("ec2", region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
+                           aws_secret_access_key=credentials["SecretAccessKey"],
+                           aws_session_token=credentials["SessionToken"])
+        cidrs[account_id] = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["CidrBlock"]
+    return cidrs
+
+
+def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, **kwargs: Any) -> collection.Collected:
+    assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
+    return collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=max_processes,
+                   accounts=AccountRequest(role_name=ROLE, account_ids=accounts), **kwargs)
+
+
+def _cidrs(document: dict[str, Any], account_id: str) -> set[str]:
+    return {vpc["CidrBlock"] for vpc in document["accounts"][account_id]["regions"][REGION]["ec2:Vpcs"]}
+
+
+def test_workers_give_the_same_snapshot_calls_and_progress_as_one_process(members: dict[str, str]) -> None:
+    seen: dict[int, list[Status]] = {1: [], 3: []}
+    alone = _collect(1, progress=seen[1].append)
+    forked = _collect(3, progress=seen[3].append)
+    assert (alone.processes, forked.processes) == (1, 3)
+    assert forked.document == alone.document
+    assert forked.api_calls == alone.api_calls
+    for account_id, cidr in members.items():
+        assert cidr in _cidrs(forked.document, account_id)
+    assert seen[3][-1] == seen[1][-1]
+    assert seen[3][-1].accounts_done == seen[3][-1].accounts_total == 3
+    assert seen[3][-1].regions_done == seen[3][-1].regions_total == 3  # one region in each account
+    assert "3 account(s) in 3 processes" in forked.summary()
+    assert multiprocessing.active_children() == []
+
+
+class _CallerClients:
+    """What a worker uses of the caller's clients: forget the pooled connections, count the calls."""
+
+    calls = 100  # made by the caller before the workers start
+
+    def forget(self) -> None:
+        pass
+
+
+def test_accounts_are_dealt_in_turn_and_the_call_budget_is_shared_out() -> None:
+    def read(account_ids: list[str], budget: int, forward: Any, report: Any) -> None:
+        forward.update(regions_total=1, regions_done=1, reads_done=2)
+        _CallerClients.calls += len(account_ids)  # one AssumeRole an account, in the worker's copy
+        for account_id in account_ids:
+            report(account_id, (None, [], (os.getpid(), budget, tuple(account_ids))))
+
+    outcomes: dict[str, Any] = {}
+    tracker = collection.Tracker(accounts=5)
+    calls = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, _CallerClients(),
+                                        on_outcome=outcomes.__setitem__, tracker=tracker)
+    groups = {outcome[2][2] for outcome in outcomes.values()}
+    assert groups == {("a", "c", "e"), ("b", "d")}
+    assert {outcome[2][1] for outcome in outcomes.values()} == {5}
+    assert len({outcome[2][0] for outcome in outcomes.values()} | {os.getpid()}) == 3  # two workers, not this one
+    assert tracker.status == Status(0, 5, 2, 2, 4)
+    assert calls == 5  # the workers' calls only: the caller's 100 are counted once, by the caller
+    assert _CallerClients.calls == 100
+
+
+def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    lost = MEMBERS[1]
+    collect_member = collection._collect_member
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        if args[4] == lost:
+            os._exit(7)
+        return collect_member(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "_collect_member", dying)
+    forked = _collect(3)
+    errors = [e for e in forked.document["errors"] if e["account_id"] == lost]
+    assert [(e["key"], e["code"]) for e in errors] == [(processes.WORKER_KEY, "WorkerExited")]
+    assert "code 7" in errors[0]["message"]
+    assert forked.unread == [lost]
+    for account_id in (MEMBERS[0], MEMBERS[2]):
+        assert members[account_id] in _cidrs(forked.document, account_id)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_write_refused_in_a_worker_is_raised_here(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def refusing(*args: Any, **_: Any) -> Any:
+        raise ReadOnlyViolation(f"refused ec2:CreateVpc in {args[4]}")
+
+    monkeypatch.setattr(collection, "_collect_member", refusing)
+    with pytest.raises(ReadOnlyViolation, match="refused ec2:CreateVpc"):
+        _collect(3)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_interrupt_here_stops_every_worker(members: dict[str, str]) -> None:
+    def interrupted(account_id: str, document: dict[str, Any]) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _collect(3, on_shard=interrupted)
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(("requested", "cpus", "accounts", "expected"), [
+    (None, 2, 3, 3),   # two per CPU, never more than the accounts
+    (None, 2, 10, 4),
+    (None, 16, 100, processes.DEFAULT_MAX_PROCESSES),
+    (None, 4, 1, 1),   # one account: no worker
+    (1, 8, 10, 1),     # --processes 1: this process only
+    (6, 1, 10, 6),     # asked for: as asked, up to the accounts
+    (6, 1, 4, 4),
+])
+def test_how_many_workers(monkeypatch: pytest.MonkeyPatch, requested: int | None, cpus: int, accounts: int,
+                          expected: int) -> None:
+    monkeypatch.setattr(processes, "usable", lambda: True)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    assert processes.count(requested, accounts) == expected
+
+
+def test_no_worker_while_another_thread_runs() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert processes.usable() is False
+        assert processes.count(4, 10) == 1
+    finally:
+        stop.set()
+        thread.join()
+    assert processes.usable() is True
+
+
+@pytest.mark.parametrize(("flags", "config", "expected"), [
+    ((), "", " in 3 processes"),
+    (("--processes", "2"), "", " in 2 processes"),
+    (("--processes", "1"), "", ""),
+    ((), "processes = 1\n", ""),
+    (("--processes", "2"), "processes = 1\n", " in 2 processes"),  # the flag wins
+])
+def test_processes_from_the_flag_or_the_config_file(members: dict[str, str], tmp_path: Any,
+                                                    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                                    flags: tuple[str, ...], config: str, expected: str) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default: two per CPU, up to the 3 accounts
+    settings = tmp_path / "auditor.toml"
+    settings.write_text(config)
+    code, _, err = run_cli(capsys, "collect", "--config", str(settings), "--role-name", ROLE,
+                           "--accounts", ",".join(MEMBERS), "--regions", REGION, "--output",
+                           str(tmp_path / "snapshot.json"), *flags)
+    assert code == 0, err
+    assert err.startswith(f"collected 3 account(s){expected}, 1 region(s):"), err
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two"])
+def test_a_bad_number_of_processes_is_one_line_and_exit_2(tmp_path: Any, capsys: pytest.CaptureFixture[str],
+                                                          value: str) -> None:
+    code, out, err = run_cli(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBERS[0],
+                             "--processes", value, "--output", str(tmp_path / "snapshot.json"))
+    assert (code, out) == (2, "")
+    assert "Invalid value for '--processes'" in err
+    assert not (tmp_path / "snapshot.json").exists()
+
+
+def test_a_bad_processes_key_in_the_config_file_is_one_line_and_exit_2(tmp_path: Any,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    settings = tmp_path / "auditor.toml"
+    settings.write_text("processes = 0\n")
+    code, _, err = run_cli(capsys, "collect", "--config", str(settings))
+    assert code == 2
+    assert "processes" in err and "1 to 64" in err and len(err.strip().splitlines()) == 1
