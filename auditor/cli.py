@@ -373,6 +373,10 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except click.UsageError as error:  # a bad flag or value: one line, as every other bad input
+        command = error.ctx.command_path if error.ctx is not None else "auditor"
+        click.echo(f"auditor: error: {error.format_message()} (see '{command} --help')", err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_USAGE)

@@ -204,7 +204,7 @@ def test_a_bad_number_of_processes_is_one_line_and_exit_2(tmp_path: Any, capsys:
     code, out, err = run_cli(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBERS[0],
                              "--processes", value, "--output", str(tmp_path / "snapshot.json"))
     assert (code, out) == (2, "")
-    assert "Invalid value for '--processes'" in err
+    assert err.startswith("auditor: error: Invalid value for '--processes'") and len(err.splitlines()) == 1, err
     assert not (tmp_path / "snapshot.json").exists()
 
 
