@@ -99,6 +99,8 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     budget = max(1, max_workers // workers)
     running: dict[Connection, tuple[Any, list[str]]] = {}
     calls = 0
+    for stream in (sys.stdout, sys.stderr):  # or a worker would write out what this process had buffered
+        stream.flush()
     try:
         for group in groups:
             receiver, sender = context.Pipe(duplex=False)
