@@ -32,7 +32,7 @@ def aws_options(command: Any) -> Any:
         "--regions", "--region", "regions", multiple=True, callback=split_list, metavar="R1,R2",
         help="Regions to read (default: every region enabled for the account).")(command)
     command = click.option(
-        "--max-workers", type=click.IntRange(1, 256), default=16, show_default=True,
+        "--max-workers", type=click.IntRange(1, 256), default=64, show_default=True,
         help="API calls in flight at once, in total.")(command)
     command = click.option(
         "--max-workers-per-account", "max_workers_per_account", type=click.IntRange(1, 256), default=None,

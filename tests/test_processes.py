@@ -215,3 +215,11 @@ def test_a_bad_processes_key_in_the_config_file_is_one_line_and_exit_2(tmp_path:
     code, _, err = run_cli(capsys, "collect", "--config", str(settings))
     assert code == 2
     assert "processes" in err and "1 to 64" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_flags_default_is_the_collections() -> None:
+    from auditor.cli import cli
+
+    flag = next(p for p in cli.commands["collect"].params if p.name == "max_workers")
+    assert flag.default == collection.DEFAULT_MAX_WORKERS
+    assert collection.per_account_default(flag.default) == collection.DEFAULT_PER_ACCOUNT

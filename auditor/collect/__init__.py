@@ -30,11 +30,14 @@ from auditor.errors import ReadOnlyViolation, UserError
 ASSUME_ROLE_KEY = "sts:AssumeRole"
 REGIONS_KEY = "ec2:Regions"
 
-__all__ = ["Collected", "Progress", "Status", "collect", "per_account_default"]
+__all__ = ["DEFAULT_MAX_WORKERS", "Collected", "Progress", "Status", "collect", "per_account_default"]
 
 # Per account, at most this many calls in flight unless --max-workers-per-account says otherwise: one
 # account's burst stays under the EC2 API's per-account request rate while other accounts run beside it.
 DEFAULT_PER_ACCOUNT = 16
+# In total, unless --max-workers says otherwise: four accounts at their own bound (the accounts' request rates are
+# theirs, not shared); more would only wait for the CPU (README, Speed).
+DEFAULT_MAX_WORKERS = 64
 
 # One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
 Outcome = tuple[AccountCollection | None, list[CollectionError], int]
@@ -74,7 +77,7 @@ def per_account_default(max_workers: int, max_workers_per_account: int | None = 
     return max(1, min(max_workers, max_workers_per_account or DEFAULT_PER_ACCOUNT))
 
 
-def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = 16,
+def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = DEFAULT_MAX_WORKERS,
             max_workers_per_account: int | None = None,
             progress: Progress | None = None, now: dt.datetime | None = None,
             collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
