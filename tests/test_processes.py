@@ -7,6 +7,7 @@ moto runs in process: the workers are copies of the test process, so they read t
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import threading
@@ -108,6 +109,7 @@ def test_accounts_are_dealt_in_turn_and_the_call_budget_is_shared_out() -> None:
     assert tracker.status == Status(0, 5, 2, 2, 4)
     assert calls == 5  # the workers' calls only: the caller's 100 are counted once, by the caller
     assert _CallerClients.calls == 100
+    assert gc.get_freeze_count() == 0  # the objects frozen for the workers are the collector's again
 
 
 def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
