@@ -11,6 +11,7 @@ from auditor.items import listed
 from auditor.sharing import shared_with
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"  # the error `collect --role-name` records for an account it could not reach
+WORKER_KEY = "auditor:Worker"  # the error for an account whose worker process died before sending it back
 
 
 @rule(id="AUD001", name="resource-type-not-collected", severity="info", resource_type="AWS::::Account")
@@ -29,7 +30,8 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
     --policy-document file://auditor-policy.json`
     When the key is `sts:AssumeRole`, nothing was read in that account: create the role there (with that
     policy), trust the caller in its trust policy (and the external id, if one is given), and give the
-    caller the policy `auditor permissions --role-name NAME` prints.
+    caller the policy `auditor permissions --role-name NAME` prints. When the key is `auditor:Worker`,
+    the worker process reading that account died (killed, or out of memory): collect again.
     """
     roots: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     dependents: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -55,6 +57,8 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
                 else f"{key} could not be read")
         if key == ASSUME_ROLE_KEY:
             what = "the role could not be assumed (sts:AssumeRole), so nothing could be read"
+        if key == WORKER_KEY:
+            what = "the worker process reading the account exited before it was done, so nothing could be read"
         also = f"; so neither could {', '.join(k for k in unread if k != key)}" if len(unread) > 1 else ""
         rules = f"; rules that could not judge it here: {', '.join(judged_by)}" if judged_by else ""
         yield Failure(

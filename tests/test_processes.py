@@ -21,7 +21,9 @@ from moto import mock_aws
 import auditor.collect as collection
 from auditor.accounts import AccountRequest
 from auditor.collect import Status, collect, processes
+from auditor.engine import run_audit
 from auditor.errors import ReadOnlyViolation
+from auditor.index import Index
 from tests.cli import run_cli
 from tests.conftest import REGION
 from tests.servers import no_local_aws_setup
@@ -127,6 +129,10 @@ def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], mon
     assert [(e["key"], e["code"]) for e in errors] == [(processes.WORKER_KEY, "WorkerExited")]
     assert "code 7" in errors[0]["message"]
     assert forked.unread == [lost]
+    findings = [f for f in run_audit(Index(forked.document), now=NOW).findings if f.rule_id == "AUD001"
+                and f.account_id == lost]
+    assert [f.resource_id for f in findings] == [processes.WORKER_KEY]
+    assert "worker process reading the account exited" in findings[0].message
     for account_id in (MEMBERS[0], MEMBERS[2]):
         assert members[account_id] in _cidrs(forked.document, account_id)
     assert multiprocessing.active_children() == []
