@@ -231,3 +231,54 @@ def test_the_flags_default_is_the_collections() -> None:
     flag = next(p for p in cli.commands["collect"].params if p.name == "max_workers")
     assert flag.default == collection.DEFAULT_MAX_WORKERS
     assert collection.per_account_default(flag.default) == collection.DEFAULT_PER_ACCOUNT
+
+
+CALLER_SCRIPT = """
+import sys, time
+from auditor.collect import processes
+from auditor.collect.runner import Tracker
+
+class Clients:
+    calls = 0
+    def forget(self):
+        pass
+
+def read(account_ids, budget, forward, report):
+    forward.update(reads_done=1)  # the caller prints its pid, then sleeps past the test
+    time.sleep(60)
+
+def started(status):
+    import multiprocessing
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+
+processes.read_in_processes(["a", "b"], 2, 4, read, Clients(), on_outcome=lambda *a: None, tracker=Tracker(started))
+"""
+
+
+def test_workers_end_when_the_caller_is_killed(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    caller = subprocess.Popen([sys.executable, "-c", CALLER_SCRIPT], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in caller.stdout.readline().split()]  # type: ignore[union-attr]
+        assert len(workers) == 2
+        os.kill(caller.pid, signal.SIGKILL)
+        caller.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _running(pid)]
+    finally:
+        caller.kill()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphaned worker is reaped by init, not by the test)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -74,6 +74,7 @@ class _Forward(Tracker):
 def _work(connection: Connection, account_ids: list[str], budget: int, read: ReadGroup,
           clients: aws.Clients) -> None:
     """In a worker: read the accounts, sending each outcome, then the calls made in the caller's account."""
+    _exit_with_the_caller()
     clients.forget()  # the caller's pooled connections are the caller's: open new ones here
     before = clients.calls
     forward = _Forward(connection)
@@ -87,6 +88,19 @@ def _work(connection: Connection, account_ids: list[str], budget: int, read: Rea
             forward.send(("failed", RuntimeError(f"{type(error).__name__}: {error}")))
     finally:
         connection.close()
+
+
+def _exit_with_the_caller() -> None:
+    """In a worker: end at once when the caller is gone (killed outright, say), rather than read on for nobody."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="auditor-caller-watch", daemon=True).start()
 
 
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
