@@ -92,7 +92,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when nothing at
     all could be read, that is a UserError and nothing is handed to `on_shard`.
 
-    Member accounts are read in up to `max_processes` worker processes (default: one per CPU; see
+    Member accounts are read in up to `max_processes` worker processes (default: two per CPU; see
     processes.count), each with its share of `max_workers`; the snapshot is the same whatever their number.
     """
     per_account = per_account_default(max_workers, max_workers_per_account)
