@@ -11,6 +11,7 @@ from auditor.items import listed
 from auditor.sharing import shared_with
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"  # the error `collect --role-name` records for an account it could not reach
+REGIONS_KEY = "ec2:Regions"  # a region not read in an account (not enabled), or its DescribeRegions that failed
 WORKER_KEY = "auditor:Worker"  # the error for an account whose worker process died before sending it back
 
 
@@ -57,6 +58,9 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
                 else f"{key} could not be read")
         if key == ASSUME_ROLE_KEY:
             what = "the role could not be assumed (sts:AssumeRole), so nothing could be read"
+        if key == REGIONS_KEY:
+            what = ("the account's enabled regions could not be listed (ec2:Regions)" if region == "global"
+                    else "the region was not read (ec2:Regions)")
         if key == WORKER_KEY:
             what = "the worker process reading the account exited before it was done, so nothing could be read"
         also = f"; so neither could {', '.join(k for k in unread if k != key)}" if len(unread) > 1 else ""

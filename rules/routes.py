@@ -145,9 +145,10 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
     Routes in the blackhole state are RTB001's; `local` routes are never judged. Network
     interfaces, instances, carrier, local and core-network targets are not collected, so routes
     to them are not judged. Route tables shared from another account are judged in their
-    owner's account. A transit gateway shared by RAM from another account is not in this
-    account's transit gateways: such a route is reported only when no attachment of this VPC to
-    that transit gateway is in the snapshot either.
+    owner's account. A transit gateway shared through RAM from another account is not always
+    among this account's transit gateways in the snapshot (its owner's account may not be
+    collected): such a route is reported only when no attachment of this VPC to that transit
+    gateway is in the snapshot either.
 
     ## Why it matters
     Traffic to the route's destination is sent to a target that cannot carry it and is dropped,

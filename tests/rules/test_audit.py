@@ -126,3 +126,18 @@ def test_aud002_shared_resource_owner_not_audited(arrange: Any, collect: Any, no
         == [(OTHER_ACCOUNT, REGION, expected["type"], expected["resource"], expected["arn"], "info")]
     assert expected["fragment"] in findings[0].message
     assert f"{ACCOUNT}/{REGION} is not in the snapshot" in findings[0].message
+
+
+@pytest.mark.parametrize(("region", "code", "says"), [
+    (REGION, "OptInRequired", "the region was not read (ec2:Regions)"),
+    ("global", "AccessDenied", "the account's enabled regions could not be listed (ec2:Regions)"),
+])
+def test_aud001_says_what_an_ec2_regions_error_means(region: str, code: str, says: str) -> None:
+    builder = _builder_with_peering()
+    builder.errors.append({"account_id": ACCOUNT, "region": region, "key": "ec2:Regions",
+                           "operation": "DescribeRegions", "code": code, "message": "the collector's words"})
+
+    findings = run_rule("AUD001", builder.build())
+
+    assert [f.resource_id for f in findings] == ["ec2:Regions"]
+    assert findings[0].message.startswith(f"{says} in {ACCOUNT}/{region} ({code}: the collector's words)")
