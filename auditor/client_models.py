@@ -37,8 +37,8 @@ WRAPPED = ("_load_service_model", "_create_client_class")
 _lock = threading.Lock()
 # loader -> {(service, api_version): ServiceModel}; a loader that is gone takes its models with it.
 _models: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = weakref.WeakKeyDictionary()
-# ServiceModel -> client class (the model is shared per loader, so the class is too)
-_classes: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+# loader -> {ServiceModel: client class}: per loader too, as a class holds its model (its methods' docstrings do)
+_classes: weakref.WeakKeyDictionary[Any, dict[Any, type]] = weakref.WeakKeyDictionary()
 # event name -> its name after EVENT_ALIASES, for every client whose emitter aliases with that table
 _event_names: dict[str, str] = {}
 
@@ -65,11 +65,12 @@ def install(creator: type = ClientCreator) -> bool:
 
         def _create_client_class(self: Any, service_name: str, service_model: Any) -> type:
             with _lock:
-                cls = _classes.get(service_model)
+                per_loader = _classes.setdefault(self._loader, {})  # noqa: SLF001
+                cls = per_loader.get(service_model)
             if cls is None:
                 cls = make_class(self, service_name, service_model)
                 with _lock:
-                    cls = _classes.setdefault(service_model, cls)
+                    cls = per_loader.setdefault(service_model, cls)
             return cls
 
         creator._load_service_model = _load_service_model  # noqa: SLF001

@@ -80,15 +80,16 @@ def test_shared_clients_sign_with_their_own_credentials_and_reach_their_own_regi
     assert [(key, "eu-west-1" in url) for key, url in sent] == [("AKIDFIRST", True), ("AKIDSECOND", False)]
 
 
-def test_models_go_with_their_loader() -> None:
+def test_models_and_classes_go_with_their_loader() -> None:
     base = _session(own_loader=True)
     Clients(base).get("ec2", "us-east-1")
     loader = base._session.get_component("data_loader")
     assert loader in client_models._models
-    count = len(client_models._models)
+    models, classes = len(client_models._models), len(client_models._classes)
     del base, loader
     gc.collect()
-    assert len(client_models._models) < count
+    # the classes too: a client class holds its model (through its methods' docstrings)
+    assert (len(client_models._models), len(client_models._classes)) == (models - 1, classes - 1)
 
 
 def test_without_the_wrapped_methods_clients_are_built_as_botocore_builds_them() -> None:
