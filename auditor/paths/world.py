@@ -31,6 +31,14 @@ def _items(index: Index, key: str) -> Iterable[Located]:
             yield Located(item, scope)
 
 
+def _all_by(index: Index, key: str, field: str) -> dict[str, list[Located]]:
+    """Every item under its `field`, from every account and region (several share one id)."""
+    grouped: dict[str, list[Located]] = defaultdict(list)
+    for located in _items(index, key):
+        grouped[str(located.item.get(field))].append(located)
+    return grouped
+
+
 def _first_by(index: Index, key: str, field: str) -> dict[str, Located]:
     """Each item by id, from its owner's account when that was collected: a VPC, subnet or transit gateway
     shared through RAM shows in its participants' snapshots too, but its route tables are the owner's."""
@@ -157,10 +165,7 @@ class World:
 
     @cached_property
     def prefix_lists(self) -> dict[str, list[Located]]:
-        grouped: dict[str, list[Located]] = defaultdict(list)
-        for located in _items(self.index, "ec2:ManagedPrefixListEntries"):
-            grouped[str(located.item.get("PrefixListId"))].append(located)
-        return grouped
+        return _all_by(self.index, "ec2:ManagedPrefixListEntries", "PrefixListId")
 
     # peering
     @cached_property
@@ -179,10 +184,7 @@ class World:
     @cached_property
     def tgw_attachments(self) -> dict[str, list[Located]]:
         """Attachment id -> its items: a peering attachment appears once on each transit gateway's side."""
-        grouped: dict[str, list[Located]] = defaultdict(list)
-        for located in _items(self.index, "ec2:TransitGatewayAttachments"):
-            grouped[str(located.item.get("TransitGatewayAttachmentId"))].append(located)
-        return grouped
+        return _all_by(self.index, "ec2:TransitGatewayAttachments", "TransitGatewayAttachmentId")
 
     @cached_property
     def tgw_vpc_attachments(self) -> dict[tuple[str, str], list[str]]:
