@@ -134,6 +134,7 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                     message = receiver.recv()
                 except EOFError:  # the worker is gone: what it had not sent is lost, one error an account
                     del running[receiver]
+                    receiver.close()
                     process.join()
                     for account_id in waiting:
                         on_outcome(account_id, _lost(account_id, process.exitcode))
@@ -151,8 +152,9 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     finally:
         for process, _ in running.values():
             process.terminate()
-        for process, _ in running.values():
+        for receiver, (process, _) in running.items():
             process.join()
+            receiver.close()
         gc.unfreeze()
     return calls
 
