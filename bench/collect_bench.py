@@ -30,6 +30,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -39,7 +40,7 @@ import urllib.request
 from collections import Counter
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -108,16 +109,18 @@ class LatencyProxy:
         self.cache: dict[tuple[str, str, str, bytes], bytes] = {}
         self.replayed = 0
         self.requests = 0
+        self.cpu_mark = time.process_time()
         self.operations: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.local = threading.local()
 
-    def take(self) -> tuple[int, int]:
-        """(requests, of which replayed) since the last take."""
+    def take(self) -> tuple[int, int, float]:
+        """(requests, of which replayed, CPU seconds this process spent) since the last take."""
         with self.lock:
             count, self.requests = self.requests, 0
             replayed, self.replayed = self.replayed, 0
-            return count, replayed
+            cpu, self.cpu_mark = time.process_time() - self.cpu_mark, time.process_time()
+            return count, replayed, cpu
 
     def serve_forever(self) -> None:
         asyncio.run(self._serve())
@@ -150,7 +153,7 @@ class LatencyProxy:
     async def _answer(self, method: str, path: str, headers: dict[str, str], lowered: dict[str, str],
                       body: bytes) -> bytes:
         if path == TAKE_PATH:  # the benchmark asking for the counts (not a request to measure)
-            counts = json.dumps(dict(zip(("requests", "replayed"), self.take(), strict=True))).encode()
+            counts = json.dumps(dict(zip(("requests", "replayed", "cpu"), self.take(), strict=True))).encode()
             return _response(200, [], counts)
         target = lowered.get("x-amz-target", "")
         action = target.rsplit(".", 1)[-1] if target else next(
@@ -204,6 +207,7 @@ class ProxyProcess:
         port = _free_port()
         self.url = f"http://{LOOPBACK}:{port}"
         self.last_replayed = 0
+        self.last_cpu = 0.0
         self.process = multiprocessing.get_context("spawn").Process(
             target=_serve_proxy, args=(upstream_port, latency, replay, port), daemon=True)
         self.process.start()
@@ -219,6 +223,7 @@ class ProxyProcess:
         with urllib.request.urlopen(f"{self.url}{TAKE_PATH}", timeout=5) as response:
             counts = json.loads(response.read())
         self.last_replayed = counts["replayed"]
+        self.last_cpu = counts["cpu"]
         return int(counts["requests"])
 
 
@@ -330,22 +335,39 @@ def minimum_calls(document: dict[str, Any], accounts: int) -> tuple[int, Counter
     return sum(parts.values()), parts
 
 
+class Run(NamedTuple):
+    seconds: float
+    collected: Any
+    requests: int  # at the proxy
+    cpu: float  # CPU seconds of the collection: this process and its worker processes
+    proxy_cpu: float  # CPU seconds the proxy spent meanwhile
+
+
 def run(proxy: ProxyProcess, *, accounts: tuple[str, ...], regions: tuple[str, ...],
-        max_workers: int, per_account: int | None, processes: int | None = None) -> tuple[float, Any, int]:
+        max_workers: int, per_account: int | None, processes: int | None = None) -> Run:
     import boto3
 
     from auditor.accounts import AccountRequest
     from auditor.collect import collect
 
     # Each run starts as a new process would: without the garbage of the runs before it. Left in place, an
-    # earlier run's sessions and models (several hundred thousand objects) were collected inside this one's timing.
+    # earlier run's sessions and models (about 150,000 objects) were collected inside the next run's timing.
     gc.collect()
     session = boto3.Session(region_name=HOME)
     proxy.take()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     collected = collect(session, list(regions), max_workers=max_workers, max_workers_per_account=per_account,
                         accounts=AccountRequest(role_name=ROLE, account_ids=accounts), max_processes=processes)
-    return time.perf_counter() - started, collected, proxy.take()
+    seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before  # this process and its workers (joined by now)
+    return Run(seconds, collected, proxy.take(), cpu, proxy.last_cpu)
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user and system) of this process and of its children that have ended."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
 def _spread(times: list[float]) -> str:
@@ -381,21 +403,20 @@ def main() -> None:
             for region in REGIONS:
                 run(proxy, accounts=(account_id,), regions=(region,), max_workers=256, per_account=256)
         # Interleaved, so that the machine's slow and fast spells fall on every kind of run alike.
-        concurrent_times: list[float] = []
+        concurrent_runs: list[Run] = []
         one_process_times: list[float] = []
         alone: dict[tuple[str, str], list[float]] = {(a, r): [] for a in ACCOUNTS for r in REGIONS}
-        concurrent = None
         for _ in range(args.runs):
-            seconds, concurrent, concurrent_requests = run(proxy, accounts=ACCOUNTS, regions=REGIONS, **default)
-            concurrent_times.append(seconds)
+            concurrent_runs.append(run(proxy, accounts=ACCOUNTS, regions=REGIONS, **default))
             replayed = proxy.last_replayed
-            one_process_times.append(run(proxy, accounts=ACCOUNTS, regions=REGIONS, processes=1, **default)[0])
+            one_process_times.append(run(proxy, accounts=ACCOUNTS, regions=REGIONS, processes=1, **default).seconds)
             for account_id, region in alone:
                 alone[(account_id, region)].append(run(proxy, accounts=(account_id,), regions=(region,),
-                                                       max_workers=256, per_account=256)[0])
-        assert concurrent is not None
-        sequential_s, sequential, sequential_requests = run(proxy, accounts=ACCOUNTS, regions=REGIONS,
-                                                            max_workers=1, per_account=None)
+                                                       max_workers=256, per_account=256).seconds)
+        concurrent, concurrent_requests = concurrent_runs[-1].collected, concurrent_runs[-1].requests
+        concurrent_times = [r.seconds for r in concurrent_runs]
+        sequential_s, sequential, sequential_requests, *_ = run(proxy, accounts=ACCOUNTS, regions=REGIONS,
+                                                                max_workers=1, per_account=None)
         # The slowest region is the one whose own best (and own median) is the highest.
         slowest = max(alone, key=lambda key: min(alone[key]))
         critical_best = min(alone[slowest])
@@ -411,6 +432,11 @@ def main() -> None:
               f"{_spread(concurrent_times)}; {concurrent.api_calls} API calls counted by the guard, "
               f"{concurrent_requests} requests at the proxy")
         print(f"    the same in one process (--processes 1):    {_spread(one_process_times)}")
+        cpu = statistics.median(r.cpu for r in concurrent_runs)
+        proxy_cpu = statistics.median(r.proxy_cpu for r in concurrent_runs)
+        cpus = os.cpu_count() or 1
+        print(f"    CPU time of (a), median: {cpu:.2f} s in the collection's processes, {proxy_cpu:.2f} s in the "
+              f"proxy; on {cpus} CPUs that alone takes {(cpu + proxy_cpu) / cpus:.2f} s")
         print(f"(b) sequential, --max-workers 1:                {sequential_s:5.2f} s, "
               f"{sequential.api_calls} API calls, {sequential_requests} requests; same snapshot as (a): {same}")
         print(f"(c) slowest region alone ({slowest[0]} {slowest[1]}, unbounded): best {critical_best:5.2f} s; "
