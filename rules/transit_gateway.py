@@ -443,7 +443,9 @@ def tgw_route_table_truncated(ctx: RuleContext) -> Iterator[Failure]:
     """A transit gateway route table's routes could not all be read.
 
     From the truncation the collector records when SearchTransitGatewayRoutes still returns
-    more routes than it can page through, even split by route type and destination prefix.
+    more routes than it can page through, even split by route type and destination prefix, or
+    when, after such a split, the table's routes to prefix lists could not be listed
+    (GetTransitGatewayPrefixListReferences failed: AUD001 names the error).
 
     ## Why it matters
     The route rules judge this table on an incomplete list: a blackhole route (TGW003) or a

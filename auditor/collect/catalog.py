@@ -98,18 +98,18 @@ def vpc_dns_attributes(ctx: CallContext, vpcs: list[dict[str, Any]]) -> Iterator
 
 
 @custom("ec2:TransitGatewayRoutes", "SearchTransitGatewayRoutes", "TransitGatewayRouteTableId",
-        parent="ec2:TransitGatewayRouteTables")
+        parent="ec2:TransitGatewayRouteTables", extra_operations=("GetTransitGatewayPrefixListReferences",))
 def transit_gateway_routes(ctx: CallContext, tables: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Per transit gateway route table, every route (SearchTransitGatewayRoutes, split until complete)."""
     for table in tables:
         table_id = table["TransitGatewayRouteTableId"]
         try:
-            routes, complete = search_all_routes(ctx, table_id)
+            routes, complete, reason = search_all_routes(ctx, table_id)
         except Exception as error:  # noqa: BLE001
             ctx.record("SearchTransitGatewayRoutes", error, table_id)
             continue
         if not complete:
-            ctx.errors.append(ctx.truncation(table_id))
+            ctx.errors.append(ctx.truncation(table_id, reason))
         yield {"TransitGatewayRouteTableId": table_id, "Routes": routes}
 
 

@@ -98,9 +98,9 @@ class CallContext:
             self.account_id, self.region, self.key, operation, code, message, resource_id
         ))
 
-    def truncation(self, resource_id: str) -> CollectionError:
+    def truncation(self, resource_id: str, reason: str = "") -> CollectionError:
         return CollectionError(
             self.account_id, self.region, self.key, "SearchTransitGatewayRoutes", "Truncated",
-            "more routes than SearchTransitGatewayRoutes returns, even split by type and prefix; "
+            reason or "more routes than SearchTransitGatewayRoutes returns, even split by type and prefix; "
             "the routes stored for this table are incomplete", resource_id,
         )

@@ -367,6 +367,29 @@ def tgw_route(cidr: str, route_type: str = "static", n: int = 1) -> Item:
                                            "TransitGatewayAttachmentId": rid("tgw-attach", n)}]}
 
 
+def prefix_list_id(n: int) -> str:
+    return rid("pl", n)
+
+
+def prefix_list_filter(*ids: str) -> Item:
+    return {"Name": "prefix-list-id", "Values": list(ids)}
+
+
+def tgw_prefix_list_route(n: int) -> Item:
+    """A static route whose destination is a prefix list: it has no DestinationCidrBlock."""
+    return {"PrefixListId": prefix_list_id(n), "Type": "static", "State": "active",
+            "TransitGatewayAttachments": [{"ResourceId": rid("vpc", n), "ResourceType": "vpc",
+                                           "TransitGatewayAttachmentId": rid("tgw-attach", n)}]}
+
+
+def prefix_list_reference(n: int, table_id: str) -> Item:
+    """A GetTransitGatewayPrefixListReferences item (EC2 API reference: TransitGatewayPrefixListReference)."""
+    return {"TransitGatewayRouteTableId": table_id, "PrefixListId": prefix_list_id(n),
+            "PrefixListOwnerId": "111122223333", "State": "available", "Blackhole": False,
+            "TransitGatewayAttachment": {"TransitGatewayAttachmentId": rid("tgw-attach", n), "ResourceType": "vpc",
+                                         "ResourceId": rid("vpc", n)}}
+
+
 # The n-th item of every key a collector pages through; a new paging collector needs a line here.
 ITEMS: dict[str, Callable[[int], Item]] = {
     "ec2:Vpcs": vpc,

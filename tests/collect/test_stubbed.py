@@ -43,9 +43,13 @@ from tests.collect.stub_data import (
     dx_virtual_interface,
     exact,
     of_type,
+    prefix_list_filter,
+    prefix_list_id,
+    prefix_list_reference,
     rid,
     subnet,
     subnet_of,
+    tgw_prefix_list_route,
     tgw_route,
     transit_gateway_route_table,
     virtual_interface_with_bgp_auth_key,
@@ -295,6 +299,19 @@ def stub_searches(stub: Stubber, searches: list[tuple[list[dict[str, Any]], list
                           {"TransitGatewayRouteTableId": TABLE, "Filters": filters})
 
 
+def stub_references(stub: Stubber, *numbers: int) -> None:
+    """GetTransitGatewayPrefixListReferences for the table: the prefix lists numbered `numbers`."""
+    stub.add_response("get_transit_gateway_prefix_list_references",
+                      {"TransitGatewayPrefixListReferences": [prefix_list_reference(n, TABLE) for n in numbers]},
+                      {"TransitGatewayRouteTableId": TABLE})
+
+
+def stub_prefix_list_search(stub: Stubber, ids: list[str], routes: list[dict[str, Any]], truncated: bool) -> None:
+    stub.add_response("search_transit_gateway_routes",
+                      {"Routes": copy.deepcopy(routes), "AdditionalRoutesAvailable": truncated},
+                      {"TransitGatewayRouteTableId": TABLE, "Filters": [prefix_list_filter(*ids)]})
+
+
 def collect_routes(clients: Clients) -> AccountCollection:
     return collect(clients, "ec2:TransitGatewayRouteTables", "ec2:TransitGatewayRoutes")
 
@@ -308,8 +325,10 @@ def stored_routes(result: AccountCollection) -> list[dict[str, Any]]:
 def test_truncated_search_is_split_by_type_then_prefix(clients: Clients, stubs: Stubs) -> None:
     default, ten, corp = tgw_route("0.0.0.0/0"), tgw_route("10.0.0.0/8"), tgw_route("192.168.0.0/16")
     ula, vpn = tgw_route("fd12:3456:789a::/48"), tgw_route("172.16.0.0/12", "propagated", 2)
+    onprem = tgw_prefix_list_route(3)  # no destination prefix filter returns it
     static = of_type("static")
-    stub_searches(stubs("ec2"), [
+    ec2 = stubs("ec2")
+    stub_searches(ec2, [
         ([of_type("static", "propagated")], [ten, vpn], True),
         ([static], [ten, corp], True),
         ([static, exact("0.0.0.0/0")], [default], False),
@@ -323,11 +342,73 @@ def test_truncated_search_is_split_by_type_then_prefix(clients: Clients, stubs: 
         ([static, subnet_of("8000::/1")], [ula], False),
         ([of_type("propagated")], [vpn], False),
     ])
+    stub_references(ec2, 3)
+    stub_prefix_list_search(ec2, [prefix_list_id(3)], [onprem], False)
 
     result = collect_routes(clients)
 
-    assert stored_routes(result) == [default, ten, vpn, corp, ula]
+    assert stored_routes(result) == [onprem, default, ten, vpn, corp, ula]
     assert error_dicts(result) == []
+    stubs.assert_all_used()
+
+
+def test_untruncated_search_reads_no_prefix_list_references(clients: Clients, stubs: Stubs) -> None:
+    ten, onprem = tgw_route("10.0.0.0/8"), tgw_prefix_list_route(1)
+    stub_searches(stubs("ec2"), [([of_type("static", "propagated")], [ten, onprem], False)])
+
+    result = collect_routes(clients)
+
+    assert stored_routes(result) == [onprem, ten]
+    assert error_dicts(result) == []
+    stubs.assert_all_used()  # and nothing else was called: the Stubber refuses an unexpected call
+
+
+def test_prefix_lists_searched_one_by_one_when_their_group_is_truncated(clients: Clients, stubs: Stubs) -> None:
+    ten = tgw_route("10.0.0.0/8")
+    first, second = tgw_prefix_list_route(1), tgw_prefix_list_route(2)
+    ec2 = stubs("ec2")
+    stub_searches(ec2, [
+        ([of_type("static", "propagated")], [ten, first], True),
+        ([of_type("static")], [ten, first], False),
+        ([of_type("propagated")], [], False),
+    ])
+    stub_references(ec2, 1, 2)
+    stub_prefix_list_search(ec2, [prefix_list_id(1), prefix_list_id(2)], [first], True)
+    stub_prefix_list_search(ec2, [prefix_list_id(1)], [first], False)
+    stub_prefix_list_search(ec2, [prefix_list_id(2)], [second], False)
+
+    result = collect_routes(clients)
+
+    assert stored_routes(result) == [first, second, ten]
+    assert error_dicts(result) == []
+    stubs.assert_all_used()
+
+
+def test_prefix_list_references_denied_is_reported_with_the_routes_found(clients: Clients, stubs: Stubs) -> None:
+    ten, vpn = tgw_route("10.0.0.0/8"), tgw_route("172.16.0.0/12", "propagated", 2)
+    ec2 = stubs("ec2")
+    stub_searches(ec2, [
+        ([of_type("static", "propagated")], [ten, vpn], True),
+        ([of_type("static")], [ten], False),
+        ([of_type("propagated")], [vpn], False),
+    ])
+    ec2.add_client_error("get_transit_gateway_prefix_list_references", "UnauthorizedOperation",
+                         DENIED.format(action="ec2:GetTransitGatewayPrefixListReferences"), 403,
+                         expected_params={"TransitGatewayRouteTableId": TABLE})
+
+    result = collect_routes(clients)
+
+    assert stored_routes(result) == [ten, vpn]
+    denied, truncated = error_dicts(result)
+    assert {k: v for k, v in denied.items() if k != "message"} == {
+        "account_id": ACCOUNT_ID, "region": HOME, "key": "ec2:TransitGatewayRoutes",
+        "operation": "GetTransitGatewayPrefixListReferences", "code": "UnauthorizedOperation", "resource_id": TABLE}
+    assert {k: v for k, v in truncated.items() if k != "message"} == {
+        "account_id": ACCOUNT_ID, "region": HOME, "key": "ec2:TransitGatewayRoutes",
+        "operation": "SearchTransitGatewayRoutes", "code": "Truncated", "resource_id": TABLE}
+    assert truncated["message"] == (
+        "its routes to prefix lists could not be listed (GetTransitGatewayPrefixListReferences failed: "
+        "UnauthorizedOperation); the routes stored for this table are incomplete")
     stubs.assert_all_used()
 
 
@@ -359,6 +440,7 @@ def test_search_still_truncated_at_a_host_route_is_reported(clients: Clients, st
         ([of_type("static"), subnet_of("8000::/1")], [], False),
         ([of_type("propagated")], [], False),
     ])
+    stub_references(stubs("ec2"))
 
     result = collect_routes(clients)
 
@@ -380,6 +462,7 @@ def test_search_budget_exhausted_is_reported(clients: Clients, stubs: Stubs,
         ([of_type("static")], [ten], True),
         ([of_type("static"), exact("0.0.0.0/0")], [default], False),
     ])
+    stub_references(stubs("ec2"), 1)  # listed, but the budget is spent: its search is not made
 
     result = collect_routes(clients)
 
