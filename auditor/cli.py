@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from auditor import __version__
-from auditor.errors import UserError
+from auditor.errors import Interrupted, UserError
 from auditor.graph_cli import graph_command
 from auditor.merge import merge_command
 from auditor.reports import RENDERERS
@@ -170,9 +170,15 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
         snapshot.check_writable(target)
     session = aws.open_session(profile)
     progress = Progress()
-    collected = run_collection(session, regions, max_workers=max_workers,
-                               max_workers_per_account=max_workers_per_account, progress=progress,
-                               accounts=request, on_shard=shards, max_processes=processes_option())
+    try:
+        collected = run_collection(session, regions, max_workers=max_workers,
+                                   max_workers_per_account=max_workers_per_account, progress=progress,
+                                   accounts=request, on_shard=shards, max_processes=processes_option())
+    except KeyboardInterrupt:
+        if shards is None or not shards.written:
+            raise
+        raise Interrupted(f"the {len(shards.written)} shard(s) already in {shard_dir} are complete; "
+                          "the accounts not finished have none") from None
     progress.finish()
     if shards is not None:
         destination = f"{len(shards.written)} shard(s) in {shard_dir}"
@@ -380,14 +386,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_USAGE)
-    except click.Abort:
-        click.echo("auditor: interrupted", err=True)
+    except click.Abort as abort:  # click's form of Ctrl-C (KeyboardInterrupt is its cause)
+        written = getattr(abort.__cause__, "written", "")
+        click.echo(f"auditor: interrupted; {written}" if written else "auditor: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except UserError as error:
         click.echo(f"auditor: error: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("auditor: interrupted; nothing was written", err=True)
+    except KeyboardInterrupt as interrupt:
+        click.echo(f"auditor: interrupted; {getattr(interrupt, 'written', '') or 'nothing was written'}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # noqa: BLE001 - an internal error is still exit 2, never a traceback
         if os.environ.get("AUDITOR_DEBUG"):

@@ -7,3 +7,11 @@ class UserError(Exception):
 
 class ReadOnlyViolation(Exception):
     """An AWS operation that is not a read reached the guard; it was refused before sending."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C after some output was already written (complete files): `written` says what is on disk."""
+
+    def __init__(self, written: str) -> None:
+        super().__init__(written)
+        self.written = written

@@ -21,7 +21,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from auditor import aws
+from auditor import aws, snapshot
 from auditor.accounts import (
     AccountRequest,
     assume_role_fetcher,
@@ -237,6 +237,43 @@ def test_shards_are_one_private_file_per_account_and_merge_into_the_single_snaps
     ignored = ("collected_at", "shards")
     assert ({k: v for k, v in json.loads(merged.read_text()).items() if k not in ignored}
             == {k: v for k, v in json.loads(single.read_text()).items() if k not in ignored})
+
+
+def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    write_shard = snapshot.ShardWriter.__call__
+
+    def interrupted_after_the_first(self: snapshot.ShardWriter, account_id: str, document: dict[str, Any]) -> None:
+        write_shard(self, account_id, document)
+        raise KeyboardInterrupt  # Ctrl-C while the other accounts are read
+
+    monkeypatch.setattr(snapshot.ShardWriter, "__call__", interrupted_after_the_first)
+    shard_dir = tmp_path / "shards"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
+                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+
+    [shard] = list(shard_dir.iterdir())
+    assert code == 130
+    assert err.endswith(f"auditor: interrupted; the 1 shard(s) already in {shard_dir} are complete; "
+                        "the accounts not finished have none\n")
+    assert list(json.loads(shard.read_text())["accounts"]) == [shard.stem]  # complete: it loads and names its account
+
+
+def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot.ShardWriter, "__call__", interrupted)
+    shard_dir = tmp_path / "shards"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
+                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+
+    assert code == 130
+    assert err.endswith("\nauditor: interrupted\n")
+    assert list(shard_dir.iterdir()) == []
 
 
 def test_shard_dir_and_output_together_are_refused(tmp_path, capsys) -> None:
