@@ -337,7 +337,9 @@ def rules(rule: str | None, markdown: bool) -> None:
 @click.option("--role-name", "role_name", metavar="NAME",
               help="Instead: the caller's policy for `--role-name NAME`, to assume that role in each account.")
 @click.option("--org", "org", is_flag=True, help="With --role-name: add organizations:ListAccounts (for --org).")
-def permissions(role_name: str | None, org: bool) -> None:
+@click.option("--partition", "partition", metavar="NAME",
+              help="With --role-name: the partition of the role's ARN (default aws; aws-us-gov, aws-cn, ...).")
+def permissions(role_name: str | None, org: bool, partition: str | None) -> None:
     """Print the least-privilege IAM policy the collectors need (the member accounts' role, with --role-name).
 
     With --role-name NAME: the policy of the caller, which only assumes NAME (and lists accounts for --org).
@@ -347,9 +349,17 @@ def permissions(role_name: str | None, org: bool) -> None:
 
     if org and not role_name:
         raise UserError("--org needs --role-name NAME: the role the caller assumes in each account")
+    if partition and not role_name:
+        raise UserError("--partition needs --role-name NAME: the member accounts' policy names no ARN")
     if role_name and not ROLE_NAME.match(role_name):
         raise UserError(f"--role-name {role_name!r} is not an IAM role name (letters, digits and +=,.@_-)")
-    sys.stdout.write(caller_policy_json(role_name, org) if role_name else policy_json())
+    if partition:
+        import botocore.session
+
+        known = botocore.session.get_session().get_available_partitions()
+        if partition not in known:
+            raise UserError(f"--partition {partition!r} is not an AWS partition ({', '.join(known)})")
+    sys.stdout.write(caller_policy_json(role_name, org, partition or "aws") if role_name else policy_json())
 
 
 @cli.command()

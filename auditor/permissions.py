@@ -34,17 +34,17 @@ def policy_json() -> str:
     return json.dumps(policy(), indent=2) + "\n"
 
 
-def caller_policy(role_name: str, organization: bool) -> dict[str, Any]:
+def caller_policy(role_name: str, organization: bool, partition: str = "aws") -> dict[str, Any]:
     """What the caller needs to read many accounts: AssumeRole on their role (and, for --org, ListAccounts).
 
     The role in each member account gets `policy()`; this one is for the caller only, so that no member role
-    can assume roles.
+    can assume roles. The role's ARN is in `partition` (aws-us-gov in GovCloud, aws-cn in China).
     """
     statements: list[dict[str, Any]] = [{
         "Sid": "AwsNetworkAuditorAssumeMemberRole",
         "Effect": "Allow",
         "Action": "sts:AssumeRole",
-        "Resource": f"arn:aws:iam::*:role/{role_name}",
+        "Resource": f"arn:{partition}:iam::*:role/{role_name}",
     }]
     if organization:
         statements.append({
@@ -56,5 +56,5 @@ def caller_policy(role_name: str, organization: bool) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def caller_policy_json(role_name: str, organization: bool) -> str:
-    return json.dumps(caller_policy(role_name, organization), indent=2) + "\n"
+def caller_policy_json(role_name: str, organization: bool, partition: str = "aws") -> str:
+    return json.dumps(caller_policy(role_name, organization, partition), indent=2) + "\n"

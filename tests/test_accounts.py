@@ -566,6 +566,28 @@ def test_org_from_an_account_that_may_not_list_accounts_is_one_line_and_exit_2(m
     assert not output.exists()
 
 
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_the_callers_policy_names_the_role_in_its_partition(partition: str, capsys) -> None:
+    code, out, _ = run(capsys, "permissions", "--role-name", ROLE, "--partition", partition)
+
+    [statement] = json.loads(out)["Statement"]
+    assert code == 0
+    assert (statement["Action"], statement["Resource"]) == ("sts:AssumeRole", f"arn:{partition}:iam::*:role/{ROLE}")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--role-name", ROLE, "--partition", "aws-gov"), "--partition 'aws-gov' is not an AWS partition (aws, "),
+    (("--partition", "aws-cn"), "--partition needs --role-name NAME: the member accounts' policy names no ARN"),
+])
+def test_a_bad_partition_is_one_line(args: tuple[str, ...], message: str, capsys) -> None:
+    code, out, err = run(capsys, "permissions", *args)
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"auditor: error: {message}")
+    assert err.count("\n") == 1
+
+
 def test_the_callers_policy_for_many_accounts_is_assume_role_and_list_accounts(capsys) -> None:
     code, out, _ = run(capsys, "permissions", "--role-name", ROLE, "--org")
 
