@@ -36,11 +36,27 @@ def aws_options(command: Any) -> Any:
         help="API calls in flight at once, in total.")(command)
     command = click.option(
         "--max-workers-per-account", "max_workers_per_account", type=click.IntRange(1, 256), default=None,
-        help="API calls in flight at once in any one account  [default: --max-workers, at most 16]")(command)
+        help="API calls in flight at once in any one account  [default: --max-workers]")(command)
+    command = click.option(
+        "--max-workers-per-region", "max_workers_per_region", type=click.IntRange(1, 256), default=None,
+        expose_value=False, callback=_keep_per_region,
+        help="API calls in flight at once in any one region of an account (EC2 limits each account's request "
+             "rate per region)  [default: 16, at most --max-workers]")(command)
     return command
 
 
 PROCESSES_KEY = "auditor.processes"
+PER_REGION_KEY = "auditor.per_region"
+
+
+def _keep_per_region(ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
+    ctx.meta[PER_REGION_KEY] = value  # how to read, not what: see per_region_option
+
+
+def per_region_option() -> int | None:
+    """--max-workers-per-region of the command running (None: the default)."""
+    context = click.get_current_context(silent=True)
+    return context.meta.get(PER_REGION_KEY) if context is not None else None
 
 
 def processes_option() -> int | None:
@@ -173,7 +189,8 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
     try:
         collected = run_collection(session, regions, max_workers=max_workers,
                                    max_workers_per_account=max_workers_per_account, progress=progress,
-                                   accounts=request, on_shard=shards, max_processes=processes_option())
+                                   accounts=request, on_shard=shards, max_processes=processes_option(),
+                                   max_workers_per_region=per_region_option())
     except KeyboardInterrupt:
         if shards is None or not shards.written:
             raise
@@ -300,7 +317,7 @@ def _collect_live(profile: str | None, regions: list[str] | None, max_workers: i
     progress = Progress()
     collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers,
                                max_workers_per_account=max_workers_per_account, progress=progress, accounts=request,
-                               max_processes=processes_option())
+                               max_processes=processes_option(), max_workers_per_region=per_region_option())
     progress.finish()
     click.echo(collected.summary(), err=True)
     return collected.document

@@ -22,6 +22,7 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "regions": (list, "a list of region names"),
     "max_workers": (int, "a whole number from 1 to 256"),
     "max_workers_per_account": (int, "a whole number from 1 to 256"),
+    "max_workers_per_region": (int, "a whole number from 1 to 256"),
     "format": (str, f"one of {', '.join(FORMATS)}"),
     "fail_on": (str, f"one of {', '.join(SEVERITIES)}"),
     "select": (list, "a list of rule ids or names"),
@@ -80,7 +81,7 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
 def _flag_value(name: str, value: Any, where: str) -> Any:
     expected, description = FLAG_KEYS[name]
     valid = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-    if valid and name in ("max_workers", "max_workers_per_account"):
+    if valid and name in ("max_workers", "max_workers_per_account", "max_workers_per_region"):
         valid = 1 <= value <= 256
     if valid and name == "processes":
         valid = 1 <= value <= 64

@@ -16,7 +16,7 @@ from auditor.errors import UserError
 
 FORMATS = ("dot", "mermaid", "json")
 # The config keys that apply here: how to read AWS. The rest (format, fail_on...) belong to `audit`.
-AWS_CONFIG_KEYS = ("profile", "regions", "max_workers", "max_workers_per_account")
+AWS_CONFIG_KEYS = ("profile", "regions", "max_workers", "max_workers_per_account", "max_workers_per_region")
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:

@@ -8,7 +8,7 @@ complete network. A forwarding proxy on 127.0.0.1 (asyncio, in a process of its 
 `--latency` seconds before passing it on, and counts them. The real collection (auditor.collect.collect,
 AssumeRole into each account) runs through AWS_ENDPOINT_URL=proxy:
 
-  (a) concurrent, default settings (--max-workers 64, per account 16, two worker processes per CPU), and the
+  (a) concurrent, default settings (--max-workers 64, 16 per region, two worker processes per CPU), and the
       same in one process (--processes 1) beside it;
   (b) sequential (--max-workers 1: one call at a time);
   (c) each account and region alone, without any bound (256): the slowest is the critical path of a region.
@@ -393,7 +393,7 @@ def main() -> None:
         print(f"seeded {len(ACCOUNTS)} accounts x {len(REGIONS)} regions: "
               + ", ".join(f"{n} {kind}" for kind, n in sorted(created.items())))
 
-        from auditor.collect import DEFAULT_MAX_WORKERS, per_account_default
+        from auditor.collect import DEFAULT_MAX_WORKERS, per_region_default
 
         default = {"max_workers": DEFAULT_MAX_WORKERS, "per_account": None}
         # Warm-up: the first pass through moto, one call at a time (moto's server can answer HTTP 500 when it builds
@@ -427,8 +427,8 @@ def main() -> None:
         same = concurrent.document["accounts"] == sequential.document["accounts"]
         if args.replay:
             print(f"\nreplayed from the first pass through moto: {replayed} of {concurrent_requests} requests in (a)")
-        print(f"(a) concurrent, defaults (--max-workers {DEFAULT_MAX_WORKERS}, per account "
-              f"{per_account_default(DEFAULT_MAX_WORKERS)}, {concurrent.processes} worker processes): "
+        print(f"(a) concurrent, defaults (--max-workers {DEFAULT_MAX_WORKERS}, per region "
+              f"{per_region_default(DEFAULT_MAX_WORKERS)}, {concurrent.processes} worker processes): "
               f"{_spread(concurrent_times)}; {concurrent.api_calls} API calls counted by the guard, "
               f"{concurrent_requests} requests at the proxy")
         print(f"    the same in one process (--processes 1):    {_spread(one_process_times)}")

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -239,6 +240,14 @@ def test_shards_are_one_private_file_per_account_and_merge_into_the_single_snaps
             == {k: v for k, v in json.loads(single.read_text()).items() if k not in ignored})
 
 
+def _join_the_collection_threads() -> None:
+    """After a Ctrl-C the pools are shut down without waiting (the process is about to exit); a test process goes on,
+    and a thread left running would keep later tests from forking worker processes."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(("collect_", "account_")):
+            thread.join(timeout=60)
+
+
 def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     write_shard = snapshot.ShardWriter.__call__
@@ -252,6 +261,7 @@ def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, caps
 
     code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
                        "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+    _join_the_collection_threads()
 
     [shard] = list(shard_dir.iterdir())
     assert code == 130
@@ -270,6 +280,7 @@ def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
 
     code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
                        "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+    _join_the_collection_threads()
 
     assert code == 130
     assert err.endswith("\nauditor: interrupted\n")

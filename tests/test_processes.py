@@ -230,7 +230,8 @@ def test_the_flags_default_is_the_collections() -> None:
 
     flag = next(p for p in cli.commands["collect"].params if p.name == "max_workers")
     assert flag.default == collection.DEFAULT_MAX_WORKERS
-    assert collection.per_account_default(flag.default) == collection.DEFAULT_PER_ACCOUNT
+    assert collection.per_account_default(flag.default) == flag.default
+    assert collection.per_region_default(flag.default) == collection.DEFAULT_PER_REGION
 
 
 CALLER_SCRIPT = """

@@ -30,13 +30,15 @@ from auditor.errors import ReadOnlyViolation, UserError
 ASSUME_ROLE_KEY = "sts:AssumeRole"
 REGIONS_KEY = "ec2:Regions"
 
-__all__ = ["DEFAULT_MAX_WORKERS", "Collected", "Progress", "Status", "collect", "per_account_default"]
+__all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_PER_REGION", "Collected", "Progress", "Status", "collect",
+           "per_account_default", "per_region_default"]
 
-# Per account, at most this many calls in flight unless --max-workers-per-account says otherwise: one
-# account's burst stays under the EC2 API's per-account request rate while other accounts run beside it.
-DEFAULT_PER_ACCOUNT = 16
-# In total, unless --max-workers says otherwise: four accounts at their own bound (the accounts' request rates are
-# theirs, not shared); more would only wait for the CPU (README, Speed).
+# Per account and region, at most this many calls in flight unless --max-workers-per-region says otherwise: EC2
+# limits each account's request rate in each region, so one region's burst stays under it while the account's
+# other regions, and other accounts, run beside it.
+DEFAULT_PER_REGION = 16
+# In total, unless --max-workers says otherwise: four regions at their own bound (the request rates are each
+# account's and region's, not shared); more would only wait for the CPU (README, Speed).
 DEFAULT_MAX_WORKERS = 64
 
 # One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
@@ -73,19 +75,26 @@ class Collected:
 
 
 def per_account_default(max_workers: int, max_workers_per_account: int | None = None) -> int:
-    """The per-account bound: the one given, or DEFAULT_PER_ACCOUNT; never more than the total."""
-    return max(1, min(max_workers, max_workers_per_account or DEFAULT_PER_ACCOUNT))
+    """The per-account bound: the one given, else none of its own (the total); never more than the total."""
+    return max(1, min(max_workers, max_workers_per_account or max_workers))
+
+
+def per_region_default(max_workers: int, max_workers_per_region: int | None = None) -> int:
+    """The bound per account and region: the one given, or DEFAULT_PER_REGION; never more than the total."""
+    return max(1, min(max_workers, max_workers_per_region or DEFAULT_PER_REGION))
 
 
 def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = DEFAULT_MAX_WORKERS,
             max_workers_per_account: int | None = None,
             progress: Progress | None = None, now: dt.datetime | None = None,
             collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
-            on_shard: ShardSink | None = None, max_processes: int | None = None) -> Collected:
+            on_shard: ShardSink | None = None, max_processes: int | None = None,
+            max_workers_per_region: int | None = None) -> Collected:
     """Collect the caller's account, or with `accounts` each account through its role, concurrently.
 
-    At most `max_workers` calls are in flight in total and `max_workers_per_account` (default
-    min(max_workers, 16)) per account; accounts share one pool. Results do not depend on the order in which
+    At most `max_workers` calls are in flight in total, `max_workers_per_account` (default: no bound of its own)
+    per account and `max_workers_per_region` (default min(max_workers, 16)) per account and region; accounts
+    share one pool. Results do not depend on the order in which
     accounts or calls finish. Regions: the requested ones (default: every enabled one), per account from its own
     DescribeRegions. A requested name that is no region of the partition is a UserError before anything is read;
     a region an account has not enabled is an `ec2:Regions` error there, and the other regions are read. An
@@ -96,6 +105,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     processes.count), each with its share of `max_workers`; the snapshot is the same whatever their number.
     """
     per_account = per_account_default(max_workers, max_workers_per_account)
+    per_region = per_region_default(max_workers, max_workers_per_region)
     clients = aws.Clients(session, max_pool_connections=max_workers)
     home = aws.home_region(session)
     identity = aws.caller_identity(clients, home)
@@ -104,7 +114,8 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     collected_at = now or dt.datetime.now(dt.UTC)
     if accounts is None:
         return _collect_caller(clients, identity, regions, home, collected_at, collectors=collectors,
-                               per_account=per_account, progress=progress, on_shard=on_shard)
+                               per_account=per_account, per_region=per_region, progress=progress,
+                               on_shard=on_shard)
 
     account_plan = plan(accounts, clients, home)
     if not account_plan.account_ids:
@@ -123,7 +134,8 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 
     def read(account_ids: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None]) -> None:
         _read_members(session, clients, identity, accounts, account_ids, regions, home, collectors=collectors,
-                      max_workers=budget, per_account=min(per_account, budget), tracker=forward, on_outcome=report)
+                      max_workers=budget, per_account=min(per_account, budget), per_region=min(per_region, budget),
+                      tracker=forward, on_outcome=report)
 
     workers = processes.count(max_processes, min(len(account_plan.account_ids), max_workers))  # a call each at least
     if workers > 1:
@@ -165,7 +177,8 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 
 def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
                   account_ids: list[str], regions: list[str] | None, home: str, *,
-                  collectors: Iterable[Collector] | None, max_workers: int, per_account: int, tracker: Tracker,
+                  collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
+                  tracker: Tracker,
                   on_outcome: Callable[[str, Outcome], None]) -> None:
     """Read these member accounts in this process, handing each outcome to `on_outcome` as it is done.
 
@@ -175,13 +188,15 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
     drivers = ThreadPoolExecutor(max_workers=min(len(account_ids), max_workers), thread_name_prefix="account")
     futures: dict[Future[Outcome], str] = {}
-    caller_limit = threading.BoundedSemaphore(per_account)  # AssumeRole calls: the caller's account is one too
+    # AssumeRole calls, all to the home region of the caller's account: that account and region are bound too.
+    caller_limit = threading.BoundedSemaphore(min(per_account, per_region))
     try:
         for account_id in account_ids:
             futures[drivers.submit(
                 _collect_member, session, clients, role_arn(identity.partition, account_id, request.role_name),
                 request, account_id, regions, home, collectors=collectors, pool=pool,
-                per_account=per_account, caller_limit=caller_limit, tracker=tracker)] = account_id
+                per_account=per_account, per_region=per_region, caller_limit=caller_limit,
+                tracker=tracker)] = account_id
         for future in as_completed(futures):
             on_outcome(futures[future], future.result())
     except BaseException:
@@ -194,7 +209,7 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
 
 def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[str] | None, home: str,
                     collected_at: dt.datetime, *, collectors: Iterable[Collector] | None, per_account: int,
-                    progress: Progress | None, on_shard: ShardSink | None) -> Collected:
+                    per_region: int, progress: Progress | None, on_shard: ShardSink | None) -> Collected:
     """The caller's own account (no --role-name): as a member account, but with its own credentials.
 
     Without --regions, a failed DescribeRegions leaves nothing to read: a UserError. When nothing at all can be
@@ -211,7 +226,7 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
                         f"({', '.join(error.region for error in region_errors)}): not read")
     tracker = Tracker(progress, accounts=1)
     collection = collect_account(clients, account_id, chosen, home, collectors=collectors,
-                                 max_workers=per_account, progress=tracker)
+                                 max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)
     collection.errors.extend(region_errors)
     tracker.update(accounts_done=1)
     if not collection.read_anything():
@@ -260,7 +275,8 @@ def _region_not_enabled(account_id: str, region: str, listed: bool) -> Collectio
 
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
                     regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
-                    pool: Executor, per_account: int, caller_limit: threading.BoundedSemaphore, tracker: Tracker,
+                    pool: Executor, per_account: int, per_region: int, caller_limit: threading.BoundedSemaphore,
+                    tracker: Tracker,
                     ) -> tuple[AccountCollection | None, list[CollectionError], int]:
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
 
@@ -277,7 +293,9 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
         raise
     except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
         return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
-    member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=per_account)
+    # A client is one service in one region: it never has more calls in flight than the bound per region.
+    member = aws.Clients(assumed_session(session, credentials, home),
+                         max_pool_connections=min(per_account, per_region))
     try:
         chosen, region_errors = pool.submit(_regions_to_read, member, account_id, regions, home).result()
     except ReadOnlyViolation:
@@ -287,7 +305,8 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     if not chosen:  # every requested region is one the account has not enabled: nothing to read there
         return None, region_errors, member.calls
     collection = collect_account(member, account_id, chosen, home, collectors=collectors,
-                                 max_workers=per_account, progress=tracker, pool=pool, max_in_flight=per_account)
+                                 max_workers=per_account, progress=tracker, pool=pool, max_in_flight=per_account,
+                                 max_in_flight_per_region=per_region)
     collection.errors.extend(region_errors)
     return collection, [], member.calls
 

@@ -4,8 +4,9 @@ Every failed read becomes an error record and collection goes on; a key whose re
 absent from the region (never an empty list that would read as "no resources").
 
 Several accounts can share one pool (the bound on calls in flight in total) while each account keeps
-at most `max_in_flight` of its tasks submitted (the bound per account). A task makes one call at a
-time, so tasks in flight bound calls in flight.
+at most `max_in_flight` of its tasks submitted (the bound per account), and at most
+`max_in_flight_per_region` in any one region (EC2 limits each account's request rate per region). A
+task makes one call at a time, so tasks in flight bound calls in flight.
 """
 
 from __future__ import annotations
@@ -165,11 +166,14 @@ def collect_account(
     progress: Progress | Tracker | None = None,
     pool: Executor | None = None,
     max_in_flight: int | None = None,
+    max_in_flight_per_region: int | None = None,
 ) -> AccountCollection:
     """Read every collector in every region of one account, concurrently.
 
     Without `pool`, a pool of max_workers threads of its own; with one (shared by several accounts), at most
-    `max_in_flight` (default max_workers) of this account's tasks are submitted to it at once.
+    `max_in_flight` (default max_workers) of this account's tasks are submitted to it at once. At most
+    `max_in_flight_per_region` (default: no bound of its own) of them are calls to any one region (global keys
+    are calls to the home region).
     """
     started = time.monotonic()
     tracker = progress if isinstance(progress, Tracker) else Tracker(progress)
@@ -201,13 +205,21 @@ def collect_account(
     own_pool = pool is None
     executor = pool or ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
     limit = max(1, max_in_flight or max_workers)
+    region_limit = max(1, max_in_flight_per_region or limit)
     ready: deque[_Task] = deque(roots)
     pending: dict[Future[tuple[Items | None, list[CollectionError]]], _Task] = {}
+    in_region: dict[str, int] = defaultdict(int)  # tasks in flight per region called
 
     def fill() -> None:
+        waiting: list[_Task] = []  # their region is at its bound: they keep their place at the front
         while ready and len(pending) < limit:
             task = ready.popleft()
+            if in_region[task.region] >= region_limit:
+                waiting.append(task)
+                continue
+            in_region[task.region] += 1
             pending[executor.submit(_run, task, clients, account_id)] = task
+        ready.extendleft(reversed(waiting))
 
     try:
         fill()
@@ -215,6 +227,7 @@ def collect_account(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task = pending.pop(future)
+                in_region[task.region] -= 1
                 items, errors = future.result()
                 result.errors.extend(errors)
                 if task.part_of is not None:

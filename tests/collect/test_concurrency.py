@@ -57,27 +57,34 @@ def members() -> Iterator[None]:
 
 
 class InFlight:
-    """Counts requests in flight, in total and per aws.Clients (one per account), and keeps the maxima."""
+    """Counts requests in flight, in total, per aws.Clients (one per account) and per account and region, and keeps
+    the maxima."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: float = HOLD_SECONDS) -> None:
+        self.hold = hold
         self.lock = threading.Lock()
-        self.now: dict[int, int] = defaultdict(int)
+        self.now: dict[Any, int] = defaultdict(int)
         self.total = 0
         self.max_per_account: dict[int, int] = defaultdict(int)
+        self.max_per_region: dict[tuple[int, str], int] = defaultdict(int)
         self.max_total = 0
         self.requests = 0
 
-    def hook(self, owner: int) -> Any:
+    def hook(self, owner: int, region: str = "") -> Any:
         def before_send(**_: Any) -> None:
             with self.lock:
                 self.requests += 1
                 self.now[owner] += 1
+                self.now[(owner, region)] += 1
                 self.total += 1
                 self.max_per_account[owner] = max(self.max_per_account[owner], self.now[owner])
+                self.max_per_region[(owner, region)] = max(self.max_per_region[(owner, region)],
+                                                           self.now[(owner, region)])
                 self.max_total = max(self.max_total, self.total)
-            time.sleep(HOLD_SECONDS)  # the request is "on the wire"
+            time.sleep(self.hold)  # the request is "on the wire"
             with self.lock:
                 self.now[owner] -= 1
+                self.now[(owner, region)] -= 1
                 self.total -= 1
 
         return before_send
@@ -92,7 +99,7 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> InFlight:
         client = original(self, service, region)
         if not getattr(client, "_in_flight_hooked", False):
             # Registered first, so it runs before moto answers the request in process.
-            client.meta.events.register_first("before-send", counter.hook(id(self)))
+            client.meta.events.register_first("before-send", counter.hook(id(self), region))
             client._in_flight_hooked = True  # noqa: SLF001
         return client
 
@@ -100,9 +107,11 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> InFlight:
     return counter
 
 
-def _collect(max_workers: int, per_account: int | None = None, progress: Any = None) -> Any:
+def _collect(max_workers: int, per_account: int | None = None, progress: Any = None,
+             per_region: int | None = None) -> Any:
     return collect(boto3.Session(region_name=REGION), REGIONS, max_workers=max_workers,
-                   max_workers_per_account=per_account, progress=progress, now=FIXED_NOW,
+                   max_workers_per_account=per_account, max_workers_per_region=per_region, progress=progress,
+                   now=FIXED_NOW,
                    accounts=AccountRequest(role_name=ROLE, account_ids=MEMBERS),
                    max_processes=1)  # the bounds within one process; tests/test_processes.py shares them out
 
@@ -114,6 +123,23 @@ def test_each_account_stays_within_its_bound_while_accounts_run_side_by_side(mem
     assert max(member_maxima) <= 2
     assert in_flight.max_total <= 6
     assert in_flight.max_total > 2  # more than one account had calls in flight at once
+
+
+def test_each_region_of_an_account_stays_within_its_bound(members, in_flight) -> None:
+    _collect(max_workers=12, per_account=6, per_region=2)
+
+    assert max(m for (owner, region), m in in_flight.max_per_region.items() if region) <= 2
+    assert max(in_flight.max_per_account.values()) <= 6
+    # an account had calls in flight in both regions at once: more than one region's bound
+    assert max(in_flight.max_per_account.values()) > 2
+
+
+def test_by_default_an_account_is_bound_per_region_not_as_a_whole(members, in_flight) -> None:
+    in_flight.hold = 0.2  # long enough on the wire for every task let out to be in flight at once
+    _collect(max_workers=64)
+
+    assert max(m for (owner, region), m in in_flight.max_per_region.items() if region) <= 16
+    assert max(in_flight.max_per_account.values()) > 16  # both regions of an account at their bound
 
 
 def test_the_total_bound_holds_across_accounts(members, in_flight) -> None:
@@ -173,10 +199,11 @@ def test_a_region_is_done_when_all_its_reads_are(moto_account) -> None:
     assert first_region_done.reads_done >= reads // 2  # a region's reads are about half of them
 
 
-def test_the_per_account_bound_is_a_checked_config_key() -> None:
-    assert parse({"max_workers_per_account": 4}).flag_defaults["max_workers_per_account"] == 4
-    with pytest.raises(UserError, match="max_workers_per_account must be a whole number from 1 to 256"):
-        parse({"max_workers_per_account": 0})
+@pytest.mark.parametrize("key", ["max_workers_per_account", "max_workers_per_region"])
+def test_the_per_account_and_per_region_bounds_are_checked_config_keys(key: str) -> None:
+    assert parse({key: 4}).flag_defaults[key] == 4
+    with pytest.raises(UserError, match=f"{key} must be a whole number from 1 to 256"):
+        parse({key: 0})
 
 
 def test_the_reads_of_one_key_per_parent_run_side_by_side(moto_account, monkeypatch: pytest.MonkeyPatch) -> None:
