@@ -272,16 +272,29 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     result = run_audit(Index(document), now=now, rules=rules, rule_options=config.rule_options,
                        trusted_accounts=config.trusted_accounts, suppressions=config.suppressions)
     generated_at = snapshots.utc_timestamp(now)
-    recorded = _record_history(history, result, document, rules, generated_at) if history else None
-    if recorded is not None and only_new:
-        result = replace(result, findings=tuple(f for f in result.findings
-                                                if recorded.statuses[f.id] in ("new", "reopened")))
-    report = Report(result, document, generated_at)
-    text = RENDERERS[format](report)
-    if output:
-        snapshots.write_private(Path(output), text)
-    else:
-        sys.stdout.write(text)
+    sent: list[Any] = []  # the report, once it is out
+
+    def send(recorded: Any) -> None:
+        """Write the report (only the new findings with --only-new). With --history this runs before the run is
+        committed: a report that could not be written leaves nothing recorded, so no finding is lost to it."""
+        shown = result
+        if recorded is not None and only_new:
+            shown = replace(result, findings=tuple(f for f in result.findings
+                                                   if recorded.statuses[f.id] in ("new", "reopened")))
+        report = Report(shown, document, generated_at)
+        text = RENDERERS[format](report)
+        if output:
+            snapshots.write_private(Path(output), text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        sent.append(report)
+
+    recorded = _record_history(history, result, document, rules, generated_at, send) if history else None
+    if recorded is None:
+        send(None)
+    report = sent[0]
+    result = report.result
     for expired in result.expired_suppressions:
         click.echo(f"auditor: warning: suppression of {expired.rule} for {expired.resource!r} expired on "
                    f"{expired.expires} and no longer applies ({expired.reason})", err=True)
@@ -299,14 +312,15 @@ def _open_history(path: str, *, create: bool = False) -> Any:
     return History.open(Path(path), create=create)
 
 
-def _record_history(path: str, result: Any, document: dict[str, Any], rules: list[Any], generated_at: str) -> Any:
+def _record_history(path: str, result: Any, document: dict[str, Any], rules: list[Any], generated_at: str,
+                    before_commit: Any = None) -> Any:
     from auditor.history import Coverage
     from auditor.reports import Report
 
     summary = Report(result, document, generated_at).snapshot_summary()
     with _open_history(path, create=True) as store:
         return store.record(generated_at=generated_at, snapshot=summary, findings=result.findings,
-                            coverage=Coverage.of(document, rules))
+                            coverage=Coverage.of(document, rules), before_commit=before_commit)
 
 
 def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int,

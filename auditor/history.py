@@ -241,10 +241,17 @@ class History:
             raise
 
     def record(self, *, generated_at: str, snapshot: dict[str, Any], findings: Sequence[Finding],
-               coverage: Coverage) -> Recorded:
-        """Record a run and give each finding its status; all or nothing, one writer at a time."""
+               coverage: Coverage, before_commit: Callable[[Recorded], None] | None = None) -> Recorded:
+        """Record a run and give each finding its status; all or nothing, one writer at a time.
+
+        `before_commit` gets the statuses while the run is not yet committed (the report is sent from there): when
+        it raises, nothing is recorded, so the next run sees those findings as new again.
+        """
         with _errors(self.path, self.wait), self._transaction():
-            return self._record(generated_at, snapshot, [Seen.of(f) for f in findings], coverage)
+            recorded = self._record(generated_at, snapshot, [Seen.of(f) for f in findings], coverage)
+            if before_commit is not None:
+                before_commit(recorded)
+            return recorded
 
     def _record(self, generated_at: str, snapshot: dict[str, Any], seen: list[Seen], coverage: Coverage,
                 tool_version: str = __version__) -> Recorded:

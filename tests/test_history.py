@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from auditor import history as history_module
+from auditor import snapshot as snapshot_module
 from auditor.engine import resolve_rule, run_audit
+from auditor.errors import UserError
 from auditor.history import Coverage, History, Recorded
 from auditor.index import Index
 from auditor.reports import RENDERERS, Report
@@ -200,6 +202,28 @@ def test_only_new_reports_and_counts_only_findings_the_previous_run_did_not_have
     assert more["summary"]["total"] == 1
     assert "history: run 3 recorded in" in more_err and "1 new, 2 open, 0 reopened, 0 resolved, 0 unknown" in more_err
     assert (table_code, table_out.splitlines()[0]) == (0, "No findings.")
+
+
+def test_a_report_that_cannot_be_written_records_nothing(tmp_path, capsys, monkeypatch) -> None:
+    """Recorded first, the run would make the next --only-new run leave out findings no report ever carried."""
+    history, report = tmp_path / "history.sqlite", tmp_path / "report.json"
+
+    def disk_full(path: Path, _text: str) -> None:
+        raise UserError(f"cannot write {path}: No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module, "write_private", disk_full)
+        failed_code, _, failed_err = _audit(capsys, tmp_path, _peerings(), history, "--format", "json",
+                                            "--output", str(report))
+    with History.open(history) as store:
+        runs_after_the_failure = store.runs()
+    code, out, err = _audit(capsys, tmp_path, _peerings(), history, "--only-new", "--format", "json")
+
+    assert (failed_code, failed_err) == (2, f"auditor: error: cannot write {report}: No space left on device\n")
+    assert runs_after_the_failure == []
+    assert code == 1
+    assert len(json.loads(out)["findings"]) == 2  # both still new: the failed run was never recorded
+    assert "history: run 1 recorded in" in err and "2 new, 0 open" in err
 
 
 @pytest.mark.parametrize("format_name", sorted(RENDERERS))
