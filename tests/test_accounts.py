@@ -240,12 +240,14 @@ def test_shards_are_one_private_file_per_account_and_merge_into_the_single_snaps
             == {k: v for k, v in json.loads(single.read_text()).items() if k not in ignored})
 
 
-def _join_the_collection_threads() -> None:
-    """After a Ctrl-C the pools are shut down without waiting (the process is about to exit); a test process goes on,
-    and a thread left running would keep later tests from forking worker processes."""
+def _collection_threads_left() -> list[str]:
+    """The collection's threads still alive a while after a Ctrl-C. The pools are shut down without waiting, and
+    must still end: the interpreter joins them at exit, so one left waiting would keep the process from exiting
+    (and, in a test process, later tests from forking worker processes)."""
     for thread in threading.enumerate():
         if thread.name.startswith(("collect_", "account_")):
-            thread.join(timeout=60)
+            thread.join(timeout=10)
+    return [thread.name for thread in threading.enumerate() if thread.name.startswith(("collect_", "account_"))]
 
 
 def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys,
@@ -261,9 +263,10 @@ def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, caps
 
     code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
                        "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
-    _join_the_collection_threads()
+    left = _collection_threads_left()
 
     [shard] = list(shard_dir.iterdir())
+    assert left == []
     assert code == 130
     assert err.endswith(f"auditor: interrupted; the 1 shard(s) already in {shard_dir} are complete; "
                         "the accounts not finished have none\n")
@@ -280,8 +283,9 @@ def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
 
     code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
                        "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
-    _join_the_collection_threads()
+    left = _collection_threads_left()
 
+    assert left == []
     assert code == 130
     assert err.endswith("\nauditor: interrupted\n")
     assert list(shard_dir.iterdir()) == []

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collec
 from auditor.errors import ReadOnlyViolation
 
 Items = list[dict[str, Any]]
+STOPPED_POLL_SECONDS = 0.5  # how often an account waiting on its calls checks that the pool was not shut down
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,14 @@ def collect_account(
     try:
         fill()
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=STOPPED_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            if not finished:
+                # A shared pool shut down with its queued calls cancelled (Ctrl-C, or a failure in another
+                # account) never wakes wait() for them (Future.cancel notifies no waiter): stop this account here,
+                # or its thread would wait forever and the process could not exit.
+                if any(future.cancelled() for future in pending):
+                    raise CancelledError("the collection was stopped")
+                continue
             for future in finished:
                 task = pending.pop(future)
                 in_region[task.region] -= 1

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -233,3 +234,47 @@ def test_the_reads_of_one_key_per_parent_run_side_by_side(moto_account, monkeypa
     assert counter.requests == 2 * 2 * 5  # two attributes of five VPCs (four and the default one), twice
     assert [r["VpcId"] for r in records] == sorted(r["VpcId"] for r in records) and len(records) == 5
     assert together.regions == alone.regions
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """A pool that tells how many calls were submitted to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        future = super().submit(*args, **kwargs)
+        with self.changed:
+            self.count += 1
+            self.changed.notify_all()
+        return future
+
+
+def test_an_account_stops_when_its_shared_pool_is_shut_down_with_its_calls_queued(moto_account) -> None:
+    """Ctrl-C (or a failure in another account) shuts the shared pool down and cancels the calls it had queued.
+    Future.cancel wakes no wait(), so an account whose calls were all queued waited forever, and the process,
+    which joins the pool's threads at exit, could not exit."""
+    pool = _CountingPool()
+    release = threading.Event()
+    pool.submit(release.wait)  # the pool's one thread is busy: the account's calls queue behind it
+    clients = aws.Clients(boto3.Session(region_name=REGION))
+    stopped: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            collect_account(clients, "123456789012", [REGION], REGION, pool=pool, max_in_flight=4)
+        except BaseException as error:  # noqa: BLE001 - what ended it is the test's answer
+            stopped.append(error)
+
+    account = threading.Thread(target=read, name="account-under-test", daemon=True)  # a regression fails, not hangs
+    account.start()
+    with pool.changed:
+        assert pool.changed.wait_for(lambda: pool.count >= 1 + 4, timeout=10)  # its first calls are queued
+    pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    account.join(timeout=10)
+
+    assert not account.is_alive()
+    assert [type(error) for error in stopped] == [CancelledError]
