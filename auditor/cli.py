@@ -39,30 +39,24 @@ def aws_options(command: Any) -> Any:
         help="API calls in flight at once in any one account  [default: --max-workers]")(command)
     command = click.option(
         "--max-workers-per-region", "max_workers_per_region", type=click.IntRange(1, 256), default=None,
-        expose_value=False, callback=_keep_per_region,
+        expose_value=False, callback=_keep_aside,
         help="API calls in flight at once in any one region of an account (EC2 limits each account's request "
              "rate per region)  [default: 16, at most --max-workers]")(command)
     return command
 
 
-PROCESSES_KEY = "auditor.processes"
-PER_REGION_KEY = "auditor.per_region"
+def _keep_aside(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    """For flags that say how to read, not what (--processes, --max-workers-per-region): kept in the context rather
+    than passed to every command that collects; `how_to_read` gives them to the collection."""
+    ctx.meta[f"auditor.{param.name}"] = value
 
 
-def _keep_per_region(ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
-    ctx.meta[PER_REGION_KEY] = value  # how to read, not what: see per_region_option
-
-
-def per_region_option() -> int | None:
-    """--max-workers-per-region of the command running (None: the default)."""
+def how_to_read() -> dict[str, int | None]:
+    """The collection's keyword arguments from the flags `_keep_aside` kept (None: the default)."""
     context = click.get_current_context(silent=True)
-    return context.meta.get(PER_REGION_KEY) if context is not None else None
-
-
-def processes_option() -> int | None:
-    """--processes of the command running (None: the default), kept aside by account_options for the collection."""
-    context = click.get_current_context(silent=True)
-    return context.meta.get(PROCESSES_KEY) if context is not None else None
+    meta = context.meta if context is not None else {}
+    return {"max_processes": meta.get("auditor.processes"),
+            "max_workers_per_region": meta.get("auditor.max_workers_per_region")}
 
 
 def account_options(command: Any) -> Any:
@@ -83,7 +77,6 @@ def account_options(command: Any) -> Any:
         def given(name: str) -> bool:
             return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
-        ctx.meta[PROCESSES_KEY] = kwargs.pop("processes")  # how to read, not what: see processes_option
         names = ("role_name", "accounts", "org", "external_id", "role_session_name")
         live_only = names if kwargs.get("snapshot") else ()
         replaced = {"org": given("accounts"), "accounts": given("org")}
@@ -105,6 +98,7 @@ def account_options(command: Any) -> Any:
                             help="Read these accounts (12-digit ids) through --role-name.")(resolved)
     resolved = click.option(
         "--processes", "processes", type=click.IntRange(1, 64), default=None, metavar="N",
+        expose_value=False, callback=_keep_aside,
         help="Read the accounts in N worker processes, each with its share of --max-workers (Linux; elsewhere "
              "1)  [default: two per CPU, at most 8]")(resolved)
     return click.option(
@@ -189,8 +183,7 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
     try:
         collected = run_collection(session, regions, max_workers=max_workers,
                                    max_workers_per_account=max_workers_per_account, progress=progress,
-                                   accounts=request, on_shard=shards, max_processes=processes_option(),
-                                   max_workers_per_region=per_region_option())
+                                   accounts=request, on_shard=shards, **how_to_read())
     except KeyboardInterrupt:
         if shards is None or not shards.written:
             raise
@@ -331,7 +324,7 @@ def _collect_live(profile: str | None, regions: list[str] | None, max_workers: i
     progress = Progress()
     collected = run_collection(aws.open_session(profile), regions, max_workers=max_workers,
                                max_workers_per_account=max_workers_per_account, progress=progress, accounts=request,
-                               max_processes=processes_option(), max_workers_per_region=per_region_option())
+                               **how_to_read())
     progress.finish()
     click.echo(collected.summary(), err=True)
     return collected.document
@@ -414,6 +407,13 @@ import auditor.history_cli  # noqa: E402, F401  (registers `history` and `diff`)
 import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 
+def _interrupted(cause: BaseException | None) -> None:
+    """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130."""
+    written = getattr(cause, "written", "")
+    click.echo(f"auditor: interrupted; {written}" if written else "auditor: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps bad input to one line and exit code 2, Ctrl-C to 130."""
     try:
@@ -428,15 +428,12 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(EXIT_USAGE)
     except click.Abort as abort:  # click's form of Ctrl-C (KeyboardInterrupt is its cause)
-        written = getattr(abort.__cause__, "written", "")
-        click.echo(f"auditor: interrupted; {written}" if written else "auditor: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _interrupted(abort.__cause__)
     except UserError as error:
         click.echo(f"auditor: error: {error}", err=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt as interrupt:
-        click.echo(f"auditor: interrupted; {getattr(interrupt, 'written', '') or 'nothing was written'}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as interrupt:  # outside click's own handling
+        _interrupted(interrupt)
     except Exception as error:  # noqa: BLE001 - an internal error is still exit 2, never a traceback
         if os.environ.get("AUDITOR_DEBUG"):
             raise

@@ -178,8 +178,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
                   account_ids: list[str], regions: list[str] | None, home: str, *,
                   collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
-                  tracker: Tracker,
-                  on_outcome: Callable[[str, Outcome], None]) -> None:
+                  tracker: Tracker, on_outcome: Callable[[str, Outcome], None]) -> None:
     """Read these member accounts in this process, handing each outcome to `on_outcome` as it is done.
 
     One pool makes every call (the total bound); a driver thread per account in progress schedules that
@@ -276,8 +275,7 @@ def _region_not_enabled(account_id: str, region: str, listed: bool) -> Collectio
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
                     regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
                     pool: Executor, per_account: int, per_region: int, caller_limit: threading.BoundedSemaphore,
-                    tracker: Tracker,
-                    ) -> tuple[AccountCollection | None, list[CollectionError], int]:
+                    tracker: Tracker) -> Outcome:
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
 
     AssumeRole and the account's DescribeRegions come first, each sent through the shared pool (so they count
