@@ -25,6 +25,7 @@ from auditor.collect import Status, collect
 from auditor.collect.runner import Tracker, collect_account
 from auditor.config import parse
 from auditor.errors import UserError
+from tests.cli import run_cli
 from tests.conftest import REGION
 
 ROLE = "NetworkAudit"
@@ -278,3 +279,29 @@ def test_an_account_stops_when_its_shared_pool_is_shut_down_with_its_calls_queue
 
     assert not account.is_alive()
     assert [type(error) for error in stopped] == [CancelledError]
+
+
+@pytest.mark.parametrize("command", ["collect", "audit", "graph", "reach"])
+@pytest.mark.parametrize("value", ["0", "257", "many"])
+def test_a_bad_bound_per_region_is_one_line_and_exit_2(command: str, value: str, tmp_path: Any,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "out.json"
+    code, out, err = run_cli(capsys, command, "--max-workers-per-region", value, "--output", str(output))
+
+    assert (code, out) == (2, "")
+    assert err.startswith("auditor: error: Invalid value for '--max-workers-per-region'"), err
+    assert len(err.splitlines()) == 1, err
+    assert not output.exists()
+
+
+def test_a_bad_bound_per_region_in_the_config_file_is_one_line_and_exit_2(tmp_path: Any,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    settings = tmp_path / "auditor.toml"
+    settings.write_text("max_workers_per_region = 0\n")
+
+    code, out, err = run_cli(capsys, "collect", "--config", str(settings), "--output", str(tmp_path / "out.json"))
+
+    assert (code, out) == (2, "")
+    assert err == (f"auditor: error: config {settings}: max_workers_per_region must be a whole number from 1 to 256, "
+                   "not 0\n"), err
+    assert not (tmp_path / "out.json").exists()
