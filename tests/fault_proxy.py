@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.servers import LISTEN_QUEUE
+
 LOOPBACK = "127.0.0.1"
 SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"}
@@ -192,6 +194,7 @@ def fault_proxy(upstream: str, rules: list[Rule]) -> Iterator[FaultProxy]:
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
+        request_queue_size = LISTEN_QUEUE  # not socketserver's 5: see tests/servers.py
 
         def handle_error(self, request: Any, client_address: Any) -> None:
             pass  # a reset connection, or a client that gave up waiting: expected here

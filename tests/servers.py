@@ -20,12 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+import werkzeug.serving
 from moto.server import ThreadedMotoServer
 
 LOOPBACK = "127.0.0.1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
 CLI_TIMEOUT = 120
+# Connections a listening socket queues before it is accepted. socketserver's default is 5 and werkzeug's 128:
+# the fault tests' collections open about a thousand at once. With the queue full, Linux answers with SYN
+# cookies and may then drop a connection that the client sees as "closed before a response", on every attempt:
+# a fault nobody injected, which failed CI. (The system caps it at net.core.somaxconn.)
+LISTEN_QUEUE = 4096
 
 # Fake credentials, distinctive enough that finding one in an output proves it leaked.
 ACCESS_KEY_ID = "AKIAAUDITORTESTKEY01"
@@ -38,7 +45,9 @@ CREDENTIAL_VALUES = (ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN)
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 at a free port; yields its URL. Its state is reset first."""
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
-    server.start()
+    with pytest.MonkeyPatch.context() as patch:  # werkzeug takes the size from its class, as it starts listening
+        patch.setattr(werkzeug.serving.BaseWSGIServer, "request_queue_size", LISTEN_QUEUE)
+        server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     try:
@@ -53,8 +62,6 @@ def moto_server() -> Iterator[str]:
 @contextmanager
 def no_local_aws_setup(scratch: Path) -> Iterator[None]:
     """This machine's AWS environment variables and config files hidden, for clients that seed a moto server."""
-    import pytest
-
     with pytest.MonkeyPatch.context() as patch:
         for name in [name for name in os.environ if name.startswith("AWS_")]:
             patch.delenv(name)

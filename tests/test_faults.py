@@ -242,6 +242,10 @@ def audit_in_process(runs: dict[str, Run], names: list[str]) -> None:
             run.audit = json.loads((run.directory / "audit.json").read_text(encoding="utf-8"))
 
 
+def errors_for(document: dict[str, Any], region: str, key: str) -> list[dict[str, Any]]:
+    return [e for e in document["errors"] if (e["region"], e["key"]) == (region, key)]
+
+
 def error_rows(document: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     return sorted((e["account_id"], e["region"], e["key"], e.get("resource_id") or "", e["operation"], e["code"])
                   for e in document["errors"])
@@ -302,6 +306,8 @@ def test_a_fault_costs_only_the_data_it_touches(world: World, name: str) -> None
             if (region, key) in lost:
                 assert key not in after.get(region, {}), f"{region} {key} was not read but is stored"
                 continue
+            assert key in after.get(region, {}), (
+                f"{region} {key} is missing; its errors: {errors_for(run.snapshot, region, key)}")
             assert after[region][key] == items, f"{region} {key} differs from the fault-free run"
     assert {(r, k) for r, keys in after.items() for k in keys} <= {(r, k) for r, keys in before.items() for k in keys}
     # Every other error is the fault-free run's, once: nothing lost, nothing doubled.
