@@ -24,7 +24,7 @@ from auditor.accounts import (
 from auditor.collect import processes
 from auditor.collect.context import CollectionError, describe_failure
 from auditor.collect.registry import GLOBAL_REGION_KEY, REGISTRY, Collector
-from auditor.collect.runner import AccountCollection, Progress, Status, Tracker, collect_account
+from auditor.collect.runner import AccountCollection, Outcome, Progress, Status, Tracker, collect_account
 from auditor.errors import ReadOnlyViolation, UserError
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"
@@ -40,9 +40,6 @@ DEFAULT_PER_REGION = 16
 # In total, unless --max-workers says otherwise: four regions at their own bound (the request rates are each
 # account's and region's, not shared); more would only wait for the CPU (README, Speed).
 DEFAULT_MAX_WORKERS = 64
-
-# One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
-Outcome = tuple[AccountCollection | None, list[CollectionError], int]
 
 # Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
 ShardSink = Callable[[str, dict[str, Any]], None]

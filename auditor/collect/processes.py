@@ -29,12 +29,11 @@ from typing import Any
 from auditor import aws
 from auditor.collect.context import CollectionError
 from auditor.collect.registry import GLOBAL_REGION_KEY
-from auditor.collect.runner import Tracker
+from auditor.collect.runner import Outcome, Tracker
 
 DEFAULT_MAX_PROCESSES = 8
 WORKER_KEY = "auditor:Worker"
 
-Outcome = Any  # collect.Outcome: (collection or None, errors, calls)
 ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None]], None]
 
 

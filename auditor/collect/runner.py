@@ -86,6 +86,10 @@ class AccountCollection:
         return dict(counts)
 
 
+# One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
+Outcome = tuple[AccountCollection | None, list[CollectionError], int]
+
+
 @dataclass(frozen=True)
 class _Task:
     collector: Collector
