@@ -69,12 +69,14 @@ def _cidrs(document: dict[str, Any], account_id: str) -> set[str]:
 
 
 def test_workers_give_the_same_snapshot_calls_and_progress_as_one_process(members: dict[str, str]) -> None:
-    seen: dict[int, list[Status]] = {1: [], 3: []}
+    seen: dict[int, list[Status]] = {1: [], 2: [], 3: []}
     alone = _collect(1, progress=seen[1].append)
     forked = _collect(3, progress=seen[3].append)
-    assert (alone.processes, forked.processes) == (1, 3)
-    assert forked.document == alone.document
-    assert forked.api_calls == alone.api_calls
+    taking = _collect(2, progress=seen[2].append)  # fewer workers than accounts: the third is taken by one
+    assert (alone.processes, forked.processes, taking.processes) == (1, 3, 2)
+    assert forked.document == alone.document == taking.document
+    assert forked.api_calls == alone.api_calls == taking.api_calls
+    assert seen[2][-1] == seen[1][-1]
     for account_id, cidr in members.items():
         assert cidr in _cidrs(forked.document, account_id)
     assert seen[3][-1] == seen[1][-1]
@@ -93,25 +95,58 @@ class _CallerClients:
         pass
 
 
-def test_accounts_are_dealt_in_turn_and_the_call_budget_is_shared_out() -> None:
-    def read(account_ids: list[str], budget: int, forward: Any, report: Any) -> None:
+def test_each_worker_starts_with_one_account_and_the_free_one_takes_the_rest() -> None:
+    drained = multiprocessing.get_context("fork").Event()  # inherited by both workers
+
+    def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
         forward.update(regions_total=1, regions_done=1, reads_done=2)
-        _CallerClients.calls += len(account_ids)  # one AssumeRole an account, in the worker's copy
-        for account_id in account_ids:
-            report(account_id, (None, [], (os.getpid(), budget, tuple(account_ids))))
+        if first == ["a"]:  # a large account: its worker is busy until the other has taken every account left
+            assert drained.wait(30)
+        mine = list(first)
+        while (account_id := more()) is not None:
+            mine.append(account_id)
+        drained.set()
+        _CallerClients.calls += len(mine)  # one AssumeRole an account, in the worker's copy
+        for account_id in mine:
+            report(account_id, (None, [], (os.getpid(), budget, tuple(mine))))
 
     outcomes: dict[str, Any] = {}
     tracker = collection.Tracker(accounts=5)
     calls = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, _CallerClients(),
                                         on_outcome=outcomes.__setitem__, tracker=tracker)
-    groups = {outcome[2][2] for outcome in outcomes.values()}
-    assert groups == {("a", "c", "e"), ("b", "d")}
-    assert {outcome[2][1] for outcome in outcomes.values()} == {5}
+    assert sorted(outcomes) == ["a", "b", "c", "d", "e"]
+    assert {outcome[2][2] for outcome in outcomes.values()} == {("a",), ("b", "c", "d", "e")}
+    assert {outcome[2][1] for outcome in outcomes.values()} == {5}  # max_workers shared out
     assert len({outcome[2][0] for outcome in outcomes.values()} | {os.getpid()}) == 3  # two workers, not this one
     assert tracker.status == Status(0, 5, 2, 2, 4)
     assert calls == 5  # the workers' calls only: the caller's 100 are counted once, by the caller
     assert _CallerClients.calls == 100
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are the collector's again
+
+
+def test_an_account_a_worker_took_and_died_with_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    send = processes._Forward.send
+
+    def unsaid(self: Any, message: tuple[Any, ...]) -> None:  # as if the worker died before it said "taken"
+        if message[0] != "taken":
+            send(self, message)
+
+    monkeypatch.setattr(processes._Forward, "send", unsaid)
+
+    def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
+        report(first[0], (None, [], 0))
+        if first == ["b"]:  # "a"'s worker takes nothing more: "c" is this one's
+            assert more() == "c"
+            os._exit(9)
+
+    outcomes: dict[str, Any] = {}
+    processes.read_in_processes(["a", "b", "c"], 2, 10, read, _CallerClients(), on_outcome=outcomes.__setitem__,
+                                tracker=collection.Tracker(accounts=3))
+    assert outcomes["a"] == outcomes["b"] == (None, [], 0)
+    [error] = outcomes["c"][1]
+    assert (error.account_id, error.key, error.code) == ("c", processes.WORKER_KEY, "WorkerExited")
+    assert "code 9" in error.message
+    assert multiprocessing.active_children() == []
 
 
 def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +279,7 @@ class Clients:
     def forget(self):
         pass
 
-def read(account_ids, budget, forward, report):
+def read(account_ids, budget, forward, report, more):
     forward.update(reads_done=1)  # the caller prints its pid, then sleeps past the test
     time.sleep(60)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,10 +129,11 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
         if on_shard and outcome[0] is not None and outcome[0].read_anything():
             on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
 
-    def read(account_ids: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None]) -> None:
+    def read(account_ids: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],
+             more: processes.Take | None = None) -> None:
         _read_members(session, clients, identity, accounts, account_ids, regions, home, collectors=collectors,
                       max_workers=budget, per_account=min(per_account, budget), per_region=min(per_region, budget),
-                      tracker=forward, on_outcome=report)
+                      tracker=forward, on_outcome=report, more=more)
 
     workers = processes.count(max_processes, min(len(account_plan.account_ids), max_workers))  # a call each at least
     if workers > 1:
@@ -175,26 +176,41 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
                   account_ids: list[str], regions: list[str] | None, home: str, *,
                   collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
-                  tracker: Tracker, on_outcome: Callable[[str, Outcome], None]) -> None:
+                  tracker: Tracker, on_outcome: Callable[[str, Outcome], None],
+                  more: processes.Take | None = None) -> None:
     """Read these member accounts in this process, handing each outcome to `on_outcome` as it is done.
 
     One pool makes every call (the total bound); a driver thread per account in progress schedules that
-    account's tasks into it (at most per_account submitted at once) and mostly waits.
+    account's tasks into it (at most per_account submitted at once) and mostly waits. With `more` (in a worker
+    process), at most processes.AT_ONCE accounts are in progress, or as many as it takes to fill max_workers at
+    per_region calls each: as one is done, the next comes from `more`.
     """
+    at_once = max(processes.AT_ONCE, -(-max_workers // per_region)) if more else max(1, len(account_ids))
+    given = iter(account_ids)
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
-    drivers = ThreadPoolExecutor(max_workers=min(len(account_ids), max_workers), thread_name_prefix="account")
+    drivers = ThreadPoolExecutor(max_workers=max(1, min(at_once, max_workers)), thread_name_prefix="account")
     futures: dict[Future[Outcome], str] = {}
     # AssumeRole calls, all to the home region of the caller's account: that account and region are bound too.
     caller_limit = threading.BoundedSemaphore(min(per_account, per_region))
-    try:
-        for account_id in account_ids:
+
+    def start() -> None:
+        while len(futures) < at_once:
+            account_id = next(given, None) or (more() if more else None)
+            if account_id is None:
+                return
             futures[drivers.submit(
                 _collect_member, session, clients, role_arn(identity.partition, account_id, request.role_name),
                 request, account_id, regions, home, collectors=collectors, pool=pool,
                 per_account=per_account, per_region=per_region, caller_limit=caller_limit,
                 tracker=tracker)] = account_id
-        for future in as_completed(futures):
-            on_outcome(futures[future], future.result())
+
+    try:
+        start()
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                on_outcome(futures.pop(future), future.result())
+            start()
     except BaseException:
         drivers.shutdown(wait=False, cancel_futures=True)
         pool.shutdown(wait=False, cancel_futures=True)

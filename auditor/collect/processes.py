@@ -9,10 +9,14 @@ so they start at once, with nothing to load and nothing to pickle on the way in.
 process runs a single thread, and only Linux offers it without caveats: anywhere else, or when the caller has
 threads of its own running, the accounts are read in this process (`count` says 1).
 
-Each worker reads its accounts exactly as the single-process run does and sends each account's outcome back
-as soon as it is done, with its progress; the caller merges them in account order, so the snapshot does not
-depend on the number of workers. A worker that dies costs only its accounts not yet sent: each is one error.
-Ctrl-C (or any failure in the caller) stops every worker before it is raised.
+Each worker starts with one account and takes the next one not yet taken (a counter the workers share) as soon
+as it has fewer than `AT_ONCE` in progress: a worker that drew small accounts reads more of them, rather than
+wait for one that drew the large ones, and accounts are done, and their shards written, one after another rather
+than all near the end. Each account is read exactly as the single-process run reads it; its outcome goes back as
+soon as it is done, with the worker's progress; the caller merges them in account order, so the snapshot does
+not depend on the number of workers or on who took what. A worker that dies costs only the accounts it had
+taken and not sent back: each is one error. Ctrl-C (or any failure in the caller) stops every worker before it
+is raised.
 """
 
 from __future__ import annotations
@@ -33,8 +37,16 @@ from auditor.collect.runner import Outcome, Tracker
 
 DEFAULT_MAX_PROCESSES = 8
 WORKER_KEY = "auditor:Worker"
+# Accounts a worker reads at once (more when its share of the calls exceeds this many regions' bound): enough
+# that their waits (AssumeRole, DescribeRegions, the reads that wait for their parents) leave little of its
+# share idle: an account read in one region, with little in it, averages about 7 calls in flight over its 5
+# round trips, so three fill the default share of 16; few enough that the accounts not yet taken go to
+# whichever worker is free first.
+AT_ONCE = 3
 
-ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None]], None]
+Take = Callable[[], "str | None"]  # the next account not yet taken by any worker, or None when none is left
+# read(first accounts, call budget, tracker, report an outcome, take more (or None: only the first ones))
+ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None], "Take | None"], None]
 
 
 def usable() -> bool:
@@ -70,15 +82,27 @@ class _Forward(Tracker):
             self._connection.send(message)
 
 
-def _work(connection: Connection, account_ids: list[str], budget: int, read: ReadGroup,
-          clients: aws.Clients) -> None:
-    """In a worker: read the accounts, sending each outcome, then the calls made in the caller's account."""
+def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: aws.Clients,
+          account_ids: list[str], taken: Any) -> None:
+    """In a worker: read `first`, then the accounts it takes, sending each outcome (each account taken is told
+    to the caller first), then the calls made in the caller's account."""
     _exit_with_the_caller()
     clients.forget()  # the caller's pooled connections are the caller's: open new ones here
     before = clients.calls
     forward = _Forward(connection)
+
+    def take() -> str | None:
+        with taken.get_lock():
+            index = taken.value
+            if index >= len(account_ids):
+                return None
+            taken.value = index + 1
+        forward.send(("taken", account_ids[index]))
+        return account_ids[index]
+
     try:
-        read(account_ids, budget, forward, lambda account_id, outcome: forward.send(("account", account_id, outcome)))
+        read([first], budget, forward, lambda account_id, outcome: forward.send(("account", account_id, outcome)),
+             take)
         forward.send(("done", clients.calls - before))
     except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
         try:
@@ -105,13 +129,16 @@ def _exit_with_the_caller() -> None:
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
                       clients: aws.Clients, *, on_outcome: Callable[[str, Outcome], None],
                       tracker: Tracker) -> int:
-    """Read the accounts in `workers` forked processes (accounts dealt in turn, max_workers shared out);
-    each outcome goes to `on_outcome` in this process as it arrives. Returns the calls the workers made in the
-    caller's account (AssumeRole)."""
+    """Read the accounts in `workers` forked processes (one account each to start with, the others taken as
+    workers free up; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
+    Returns the calls the workers made in the caller's account (AssumeRole)."""
     context = multiprocessing.get_context("fork")
-    groups = [account_ids[n::workers] for n in range(workers)]
+    workers = max(1, min(workers, len(account_ids)))
+    taken = context.Value("i", workers)  # the index of the next account to take: the first ones are dealt below
     budget = max(1, max_workers // workers)
     running: dict[Connection, tuple[Any, list[str]]] = {}
+    sent: set[str] = set()
+    exits: list[int | None] = []  # the exit codes of the workers that ended before saying they were done
     calls = 0
     for stream in (sys.stdout, sys.stderr):  # or a worker would write out what this process had buffered
         stream.flush()
@@ -119,13 +146,13 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     # would otherwise visit them all, and each page they touch is copied into the worker (a third of its CPU).
     gc.freeze()
     try:
-        for group in groups:
+        for first in account_ids[:workers]:
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(sender, group, budget, read, clients),
+            process = context.Process(target=_work, args=(sender, first, budget, read, clients, account_ids, taken),
                                       name="auditor-collect", daemon=True)
             process.start()
             sender.close()
-            running[receiver] = (process, list(group))
+            running[receiver] = (process, [first])
         while running:
             for receiver in wait(list(running)):
                 process, waiting = running[receiver]
@@ -135,14 +162,19 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                     del running[receiver]
                     receiver.close()
                     process.join()
+                    exits.append(process.exitcode)
                     for account_id in waiting:
+                        sent.add(account_id)
                         on_outcome(account_id, _lost(account_id, process.exitcode))
                     continue
                 kind = message[0]
                 if kind == "progress":
                     tracker.update(**message[1])
+                elif kind == "taken":
+                    waiting.append(message[1])
                 elif kind == "account":
                     waiting.remove(message[1])
+                    sent.add(message[1])
                     on_outcome(message[1], message[2])
                 elif kind == "done":
                     calls += message[1]
@@ -155,6 +187,10 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
             process.join()
             receiver.close()
         gc.unfreeze()
+    # An account a worker took and died before it could say so: lost with that worker, whichever it was.
+    for account_id in account_ids:
+        if account_id not in sent:
+            on_outcome(account_id, _lost(account_id, next((code for code in exits if code), None)))
     return calls
 
 
