@@ -318,3 +318,36 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+UNTIL_ALONE_SCRIPT = """
+import os, ssl, threading
+from auditor.collect import processes
+
+def tasks():
+    return len(os.listdir("/proc/self/task"))
+
+release = threading.Event()
+held = threading.Thread(target=release.wait)
+held.start()
+processes._until_alone(timeout=0.2)  # a thread still running: it gives up, and the fork would go ahead
+print(tasks())
+release.set()
+held.join()
+threads = [threading.Thread(target=ssl.create_default_context) for _ in range(8)]  # OpenSSL, as clients use it
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+processes._until_alone()
+print(tasks())
+"""
+
+
+def test_the_fork_waits_until_ended_threads_are_gone_from_the_system() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", UNTIL_ALONE_SCRIPT], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.split() == ["2", "1"]

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -145,6 +146,7 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     # Every object made so far (the API models above all) out of the collector's reach: a worker's collections
     # would otherwise visit them all, and each page they touch is copied into the worker (a third of its CPU).
     gc.freeze()
+    _until_alone()
     try:
         for first in account_ids[:workers]:
             receiver, sender = context.Pipe(duplex=False)
@@ -192,6 +194,27 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
         if account_id not in sent:
             on_outcome(account_id, _lost(account_id, next((code for code in exits if code), None)))
     return calls
+
+
+def _until_alone(timeout: float = 1.0) -> None:
+    """Wait (a few milliseconds, or not at all) until no other system thread of this process is still ending.
+
+    `usable` counts Python's threads, and a thread that was joined has ended for Python only: its system thread
+    goes on to run its exit handlers, OpenSSL's among them, which take a lock of OpenSSL's. A fork in that
+    instant leaves the lock taken in the worker for good, and the worker's first client waits on it forever
+    (seen here when a collection forked right after threads of its own had ended). Linux lists the system
+    threads in /proc/self/task. After `timeout` seconds the fork goes ahead.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if len(os.listdir("/proc/self/task")) <= 1:
+                return
+        except OSError:  # no /proc: nothing to wait on
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.001)
 
 
 def _lost(account_id: str, exitcode: int | None) -> Outcome:
