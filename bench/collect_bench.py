@@ -93,6 +93,14 @@ def start_moto() -> tuple[str, multiprocessing.Process]:
     raise SystemExit("moto server did not start")
 
 
+def stop(proxy: ProxyProcess | None, moto_process: multiprocessing.Process) -> None:
+    """End the proxy (if it was started) and moto."""
+    if proxy is not None:
+        proxy.process.terminate()
+    moto_process.terminate()
+    moto_process.join(timeout=10)
+
+
 class LatencyProxy:
     """An HTTP/1.1 forwarding proxy on 127.0.0.1, on asyncio: every request waits `latency` seconds, and is counted.
 
@@ -458,10 +466,7 @@ def main() -> None:
             print(f"  >= 10 x faster than sequential ({label}): {sequential_s / wall:.1f} x: "
                   f"{'met' if sequential_s >= 10 * wall else 'NOT met'}")
     finally:
-        if proxy is not None:
-            proxy.process.terminate()
-        moto_process.terminate()
-        moto_process.join(timeout=10)
+        stop(proxy, moto_process)
 
 
 if __name__ == "__main__":

@@ -75,10 +75,7 @@ def main() -> None:
         print(f"    CPU time of (a), median: {statistics.median(r.cpu for r in whole):.2f} s on "
               f"{os.cpu_count()} CPUs")
     finally:
-        if proxy is not None:
-            proxy.process.terminate()
-        moto_process.terminate()
-        moto_process.join(timeout=10)
+        base.stop(proxy, moto_process)
 
 
 if __name__ == "__main__":
