@@ -124,18 +124,10 @@ def test_each_worker_starts_with_one_account_and_the_free_one_takes_the_rest() -
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are the collector's again
 
 
-def test_an_account_a_worker_took_and_died_with_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    send = processes._Forward.send
-
-    def unsaid(self: Any, message: tuple[Any, ...]) -> None:  # as if the worker died before it said "taken"
-        if message[0] != "taken":
-            send(self, message)
-
-    monkeypatch.setattr(processes._Forward, "send", unsaid)
-
+def test_an_account_given_to_a_worker_that_dies_is_one_error() -> None:
     def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
         report(first[0], (None, [], 0))
-        if first == ["b"]:  # "a"'s worker takes nothing more: "c" is this one's
+        if first == ["b"]:  # "a"'s worker asks for nothing more: "c" is this one's
             assert more() == "c"
             os._exit(9)
 

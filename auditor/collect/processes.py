@@ -9,8 +9,8 @@ so they start at once, with nothing to load and nothing to pickle on the way in.
 process runs a single thread, and only Linux offers it without caveats: anywhere else, or when the caller has
 threads of its own running, the accounts are read in this process (`count` says 1).
 
-Each worker starts with one account and takes the next one not yet taken (a counter the workers share) as soon
-as it has fewer than `AT_ONCE` in progress: a worker that drew small accounts reads more of them, rather than
+Each worker starts with one account and asks the caller for the next one not yet taken as soon as it has fewer
+than `AT_ONCE` in progress: a worker that drew small accounts reads more of them, rather than
 wait for one that drew the large ones, and accounts are done, and their shards written, one after another rather
 than all near the end. Each account is read exactly as the single-process run reads it; its outcome goes back as
 soon as it is done, with the worker's progress; the caller merges them in account order, so the snapshot does
@@ -27,6 +27,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -83,23 +84,18 @@ class _Forward(Tracker):
             self._connection.send(message)
 
 
-def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: aws.Clients,
-          account_ids: list[str], taken: Any) -> None:
-    """In a worker: read `first`, then the accounts it takes, sending each outcome (each account taken is told
-    to the caller first), then the calls made in the caller's account."""
+def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: aws.Clients) -> None:
+    """In a worker: read `first`, then the accounts the caller gives it when it asks, sending each outcome, then
+    the calls made in the caller's account."""
     _exit_with_the_caller()
     clients.forget()  # the caller's pooled connections are the caller's: open new ones here
     before = clients.calls
     forward = _Forward(connection)
 
-    def take() -> str | None:
-        with taken.get_lock():
-            index = taken.value
-            if index >= len(account_ids):
-                return None
-            taken.value = index + 1
-        forward.send(("taken", account_ids[index]))
-        return account_ids[index]
+    def take() -> str | None:  # only ever called by the thread that called read: the one that receives
+        forward.send(("take",))
+        answer: str | None = connection.recv()
+        return answer
 
     try:
         read([first], budget, forward, lambda account_id, outcome: forward.send(("account", account_id, outcome)),
@@ -130,16 +126,14 @@ def _exit_with_the_caller() -> None:
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
                       clients: aws.Clients, *, on_outcome: Callable[[str, Outcome], None],
                       tracker: Tracker) -> int:
-    """Read the accounts in `workers` forked processes (one account each to start with, the others taken as
-    workers free up; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
+    """Read the accounts in `workers` forked processes (one account each to start with, the others given out as
+    workers ask; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
     Returns the calls the workers made in the caller's account (AssumeRole)."""
     context = multiprocessing.get_context("fork")
     workers = max(1, min(workers, len(account_ids)))
-    taken = context.Value("i", workers)  # the index of the next account to take: the first ones are dealt below
+    left = deque(account_ids[workers:])  # not taken yet: each goes to the first worker that asks
     budget = max(1, max_workers // workers)
-    running: dict[Connection, tuple[Any, list[str]]] = {}
-    sent: set[str] = set()
-    exits: list[int | None] = []  # the exit codes of the workers that ended before saying they were done
+    running: dict[Connection, tuple[Any, list[str]]] = {}  # our end of each worker's pipe -> (it, its accounts)
     calls = 0
     for stream in (sys.stdout, sys.stderr):  # or a worker would write out what this process had buffered
         stream.flush()
@@ -149,12 +143,12 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     _until_alone()
     try:
         for first in account_ids[:workers]:
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(sender, first, budget, read, clients, account_ids, taken),
+            ours, theirs = context.Pipe(duplex=True)  # the worker's messages in; the accounts it asks for out
+            process = context.Process(target=_work, args=(theirs, first, budget, read, clients),
                                       name="auditor-collect", daemon=True)
             process.start()
-            sender.close()
-            running[receiver] = (process, [first])
+            theirs.close()
+            running[ours] = (process, [first])
         while running:
             for receiver in wait(list(running)):
                 process, waiting = running[receiver]
@@ -164,19 +158,22 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                     del running[receiver]
                     receiver.close()
                     process.join()
-                    exits.append(process.exitcode)
                     for account_id in waiting:
-                        sent.add(account_id)
                         on_outcome(account_id, _lost(account_id, process.exitcode))
                     continue
                 kind = message[0]
                 if kind == "progress":
                     tracker.update(**message[1])
-                elif kind == "taken":
-                    waiting.append(message[1])
+                elif kind == "take":
+                    given = left.popleft() if left else None
+                    if given is not None:
+                        waiting.append(given)  # from now on its loss, if the worker dies, is the worker's
+                    try:
+                        receiver.send(given)
+                    except OSError:  # the worker is gone already: its end of the pipe tells us next
+                        pass
                 elif kind == "account":
                     waiting.remove(message[1])
-                    sent.add(message[1])
                     on_outcome(message[1], message[2])
                 elif kind == "done":
                     calls += message[1]
@@ -189,10 +186,6 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
             process.join()
             receiver.close()
         gc.unfreeze()
-    # An account a worker took and died before it could say so: lost with that worker, whichever it was.
-    for account_id in account_ids:
-        if account_id not in sent:
-            on_outcome(account_id, _lost(account_id, next((code for code in exits if code), None)))
     return calls
 
 
