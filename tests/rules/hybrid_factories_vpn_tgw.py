@@ -215,7 +215,8 @@ def tgw_route(b: SnapshotBuilder, table: str, destination: str, *, route_type: s
     _record(b, "ec2:TransitGatewayRoutes", table)["Routes"].append(route)
 
 
-def tgw_routes_truncated(b: SnapshotBuilder, table: str) -> None:
-    """The error record the collector leaves when a table's routes could not all be searched (its own record)."""
+def tgw_routes_truncated(b: SnapshotBuilder, table: str, reason: str = "") -> None:
+    """The error record the collector leaves when a table's routes could not all be searched (its own record),
+    with the collector's reason when it is not a search that stayed truncated."""
     context = CallContext(client=None, account_id=b.account, region=b.region, key="ec2:TransitGatewayRoutes")
-    b.errors.append(context.truncation(table).as_dict())
+    b.errors.append(context.truncation(table, reason).as_dict())

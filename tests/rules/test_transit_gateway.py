@@ -591,6 +591,18 @@ def fail_only_the_truncated_table(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": [truncated]}  # not the default table
 
 
+PREFIX_LISTS_UNLISTED = ("its routes to prefix lists could not be listed (GetTransitGatewayPrefixListReferences "
+                         "failed: UnauthorizedOperation); the routes stored for this table are incomplete")
+
+
+def fail_prefix_list_routes_not_listed(b: SnapshotBuilder) -> dict[str, Any]:
+    tgw = transit_gateway(b)
+    table = default_table(b, tgw)
+    b.error("ec2:TransitGatewayRoutes", "UnauthorizedOperation", resource_id=table)  # AUD001's, beside it
+    tgw_routes_truncated(b, table, PREFIX_LISTS_UNLISTED)
+    return {"found": [table], "table": table, "tgw": tgw}
+
+
 def pass_other_error_on_the_table(b: SnapshotBuilder) -> dict[str, Any]:
     b.error("ec2:TransitGatewayRoutes", "InternalError", resource_id=default_table(b, transit_gateway(b)))
     return {"found": []}  # AUD001's
@@ -608,6 +620,8 @@ def pass_complete(b: SnapshotBuilder) -> dict[str, Any]:
                  id="fail_truncated"),
     pytest.param(fail_only_the_truncated_table, "so TGW003 and TGW006 judged it on an incomplete list",
                  id="fail_only_the_truncated_table"),
+    pytest.param(fail_prefix_list_routes_not_listed, "transit gateway route table {table} ({tgw}): its routes could "
+                 f"not all be read ({PREFIX_LISTS_UNLISTED})", id="fail_prefix_list_routes_not_listed"),
     pytest.param(pass_other_error_on_the_table, "", id="pass_other_error_on_the_table"),
     pytest.param(pass_complete, "", id="pass_complete"),
 ])
