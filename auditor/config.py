@@ -16,13 +16,13 @@ from auditor.reports import RENDERERS
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 FORMATS = tuple(sorted(RENDERERS))
 
+# Whole-number keys: key -> the largest value (the smallest is 1), as the flags of that name accept.
+WHOLE_NUMBERS = {"max_workers": 256, "max_workers_per_account": 256, "max_workers_per_region": 256, "processes": 64}
 # Keys that give command-line flags their defaults: key -> (type check, description of the type).
 FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "profile": (str, "a string"),
     "regions": (list, "a list of region names"),
-    "max_workers": (int, "a whole number from 1 to 256"),
-    "max_workers_per_account": (int, "a whole number from 1 to 256"),
-    "max_workers_per_region": (int, "a whole number from 1 to 256"),
+    **{name: (int, f"a whole number from 1 to {top}") for name, top in WHOLE_NUMBERS.items() if name != "processes"},
     "format": (str, f"one of {', '.join(FORMATS)}"),
     "fail_on": (str, f"one of {', '.join(SEVERITIES)}"),
     "select": (list, "a list of rule ids or names"),
@@ -35,7 +35,7 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "external_id": (str, "2 to 1224 characters of letters, digits and +=,.@:/_-"),
     "role_session_name": (str, "2 to 64 characters of letters, digits and +=,.@_-"),
     "shard_dir": (str, "the path of a directory"),
-    "processes": (int, "a whole number from 1 to 64"),
+    "processes": (int, f"a whole number from 1 to {WHOLE_NUMBERS['processes']}"),
 }
 # String keys checked against auditor.accounts' pattern of that name (imported only when one is set: it loads boto3).
 ACCOUNT_PATTERNS = {"role_name": "ROLE_NAME", "external_id": "EXTERNAL_ID", "role_session_name": "SESSION_NAME"}
@@ -81,10 +81,8 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
 def _flag_value(name: str, value: Any, where: str) -> Any:
     expected, description = FLAG_KEYS[name]
     valid = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-    if valid and name in ("max_workers", "max_workers_per_account", "max_workers_per_region"):
-        valid = 1 <= value <= 256
-    if valid and name == "processes":
-        valid = 1 <= value <= 64
+    if valid and name in WHOLE_NUMBERS:
+        valid = 1 <= value <= WHOLE_NUMBERS[name]
     if valid and name == "format":
         valid = value in FORMATS
     if valid and name == "fail_on":
