@@ -46,9 +46,9 @@ WORKER_KEY = "auditor:Worker"
 # whichever worker is free first.
 AT_ONCE = 3
 
-Take = Callable[[], "str | None"]  # the next account not yet taken by any worker, or None when none is left
+Take = Callable[[], str | None]  # the next account not yet taken by any worker, or None when none is left
 # read(first accounts, call budget, tracker, report an outcome, take more (or None: only the first ones))
-ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None], "Take | None"], None]
+ReadGroup = Callable[[list[str], int, Tracker, Callable[[str, Outcome], None], Take | None], None]
 
 
 def usable() -> bool:
