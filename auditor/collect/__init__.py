@@ -185,24 +185,41 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
     process), at most processes.AT_ONCE accounts are in progress, or as many as it takes to fill max_workers at
     per_region calls each: as one is done, the next comes from `more`.
     """
-    at_once = max(processes.AT_ONCE, -(-max_workers // per_region)) if more else max(1, len(account_ids))
-    given = iter(account_ids)
+    at_once = _at_once(max_workers, per_region) if more else max(1, len(account_ids))
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
-    drivers = ThreadPoolExecutor(max_workers=max(1, min(at_once, max_workers)), thread_name_prefix="account")
-    futures: dict[Future[Outcome], str] = {}
     # AssumeRole calls, all to the home region of the caller's account: that account and region are bound too.
     caller_limit = threading.BoundedSemaphore(min(per_account, per_region))
 
+    def read_one(account_id: str) -> Outcome:
+        return _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
+                               request, account_id, regions, home, collectors=collectors, pool=pool,
+                               per_account=per_account, per_region=per_region, caller_limit=caller_limit,
+                               tracker=tracker)
+
+    _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
+
+
+def _at_once(budget: int, per_region: int) -> int:
+    """Parts a worker reads at once: processes.AT_ONCE, or as many as it takes to fill its budget at per_region
+    calls each."""
+    return max(processes.AT_ONCE, -(-budget // per_region))
+
+
+def _each_in_turn(first: list[str], more: processes.Take | None, at_once: int, pool: ThreadPoolExecutor,
+                  read_one: Callable[[str], Outcome], on_outcome: Callable[[str, Outcome], None]) -> None:
+    """Read `first`, then what `more` gives, at most `at_once` at a time (each in a driver thread that schedules
+    its calls into `pool` and mostly waits), handing each outcome to `on_outcome` as it is done. Shuts `pool`
+    down at the end; on any failure, without waiting for its calls."""
+    given = iter(first)
+    drivers = ThreadPoolExecutor(max_workers=max(1, at_once), thread_name_prefix="account")
+    futures: dict[Future[Outcome], str] = {}
+
     def start() -> None:
         while len(futures) < at_once:
-            account_id = next(given, None) or (more() if more else None)
-            if account_id is None:
+            part = next(given, None) or (more() if more else None)
+            if part is None:
                 return
-            futures[drivers.submit(
-                _collect_member, session, clients, role_arn(identity.partition, account_id, request.role_name),
-                request, account_id, regions, home, collectors=collectors, pool=pool,
-                per_account=per_account, per_region=per_region, caller_limit=caller_limit,
-                tracker=tracker)] = account_id
+            futures[drivers.submit(read_one, part)] = part
 
     try:
         start()
