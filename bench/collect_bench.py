@@ -255,58 +255,66 @@ def seed(url: str) -> Counter[str]:
     created: Counter[str] = Counter()
     for n, account_id in enumerate(ACCOUNTS):
         for r, region in enumerate(REGIONS):
-            ec2 = _client(url, "ec2", account_id, region)
-            elbv2 = _client(url, "elbv2", account_id, region)
-            az = f"{region}a"
-            vpcs, subnets = [], []
-            for v in range(3):
-                vpc = ec2.create_vpc(CidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16")["Vpc"]["VpcId"]
-                vpcs.append(vpc)
-                for s in range(2):
-                    subnets.append(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{n * 20 + r * 10 + v}.{s}.0/24",
-                                                     AvailabilityZone=az)["Subnet"]["SubnetId"])
-                table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-                ec2.associate_route_table(RouteTableId=table, SubnetId=subnets[-1])
-                created.update(vpc=1, subnet=2, route_table=1)
-            for a, b in ((0, 1), (1, 2)):
-                pcx = ec2.create_vpc_peering_connection(VpcId=vpcs[a], PeerVpcId=vpcs[b])["VpcPeeringConnection"]
-                ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
-                created.update(peering=1)
-            igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-            ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpcs[0])
-            allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-            ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=allocation)
-            ec2.create_network_interface(SubnetId=subnets[1], Description="app server")
-            ec2.create_managed_prefix_list(PrefixListName="onprem", MaxEntries=5, AddressFamily="IPv4",
-                                           Entries=[{"Cidr": "172.16.0.0/12"}])
-            ec2.create_vpc_endpoint(VpcId=vpcs[0], ServiceName=f"com.amazonaws.{region}.s3",
-                                    VpcEndpointType="Gateway")
-            ec2.create_vpc_endpoint(VpcId=vpcs[1], ServiceName=f"com.amazonaws.{region}.sts",
-                                    VpcEndpointType="Interface", SubnetIds=[subnets[2]])
-            nlb = elbv2.create_load_balancer(Name=f"nlb-{n}-{r}", Type="network", Scheme="internal",
-                                             Subnets=[subnets[4]])["LoadBalancers"][0]["LoadBalancerArn"]
-            service = ec2.create_vpc_endpoint_service_configuration(
-                NetworkLoadBalancerArns=[nlb], AcceptanceRequired=True)["ServiceConfiguration"]["ServiceId"]
-            ec2.modify_vpc_endpoint_service_permissions(
-                ServiceId=service, AddAllowedPrincipals=[f"arn:aws:iam::{ACCOUNTS[(n + 1) % 3]}:root"])
-            tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
-            tgw_table = ec2.create_transit_gateway_route_table(
-                TransitGatewayId=tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
-            for v in (0, 2):
-                attachment = ec2.create_transit_gateway_vpc_attachment(
-                    TransitGatewayId=tgw, VpcId=vpcs[v], SubnetIds=[subnets[v * 2]],
-                )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-                ec2.create_transit_gateway_route(TransitGatewayRouteTableId=tgw_table,
-                                                 DestinationCidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16",
-                                                 TransitGatewayAttachmentId=attachment)
-            vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
-            ec2.attach_vpn_gateway(VpcId=vpcs[2], VpnGatewayId=vgw)
-            cgw = ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65000,
-                                              PublicIp=f"203.0.113.{n * 2 + r + 1}")["CustomerGateway"]
-            ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
-                                      VpnGatewayId=vgw, Options={"StaticRoutesOnly": True})
-            created.update(igw=1, nat=1, network_interface=1, prefix_list=1, endpoint=2, endpoint_service=1, tgw=1,
-                           tgw_route_table=1, tgw_attachment=2, vpn=1)
+            created += seed_region(url, account_id, region, n, r, ACCOUNTS[(n + 1) % len(ACCOUNTS)])
+    return created
+
+
+def seed_region(url: str, account_id: str, region: str, n: int, r: int, allowed: str) -> Counter[str]:
+    """One account's region (see seed): its CIDRs are 10.(20n + 10r + v).0.0/16 for VPC v; its endpoint service
+    allows the account `allowed`."""
+    created: Counter[str] = Counter()
+    ec2 = _client(url, "ec2", account_id, region)
+    elbv2 = _client(url, "elbv2", account_id, region)
+    az = f"{region}a"
+    vpcs, subnets = [], []
+    for v in range(3):
+        vpc = ec2.create_vpc(CidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16")["Vpc"]["VpcId"]
+        vpcs.append(vpc)
+        for s in range(2):
+            subnets.append(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{n * 20 + r * 10 + v}.{s}.0/24",
+                                             AvailabilityZone=az)["Subnet"]["SubnetId"])
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnets[-1])
+        created.update(vpc=1, subnet=2, route_table=1)
+    for a, b in ((0, 1), (1, 2)):
+        pcx = ec2.create_vpc_peering_connection(VpcId=vpcs[a], PeerVpcId=vpcs[b])["VpcPeeringConnection"]
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx["VpcPeeringConnectionId"])
+        created.update(peering=1)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpcs[0])
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=allocation)
+    ec2.create_network_interface(SubnetId=subnets[1], Description="app server")
+    ec2.create_managed_prefix_list(PrefixListName="onprem", MaxEntries=5, AddressFamily="IPv4",
+                                   Entries=[{"Cidr": "172.16.0.0/12"}])
+    ec2.create_vpc_endpoint(VpcId=vpcs[0], ServiceName=f"com.amazonaws.{region}.s3",
+                            VpcEndpointType="Gateway")
+    ec2.create_vpc_endpoint(VpcId=vpcs[1], ServiceName=f"com.amazonaws.{region}.sts",
+                            VpcEndpointType="Interface", SubnetIds=[subnets[2]])
+    nlb = elbv2.create_load_balancer(Name=f"nlb-{n}-{r}", Type="network", Scheme="internal",
+                                     Subnets=[subnets[4]])["LoadBalancers"][0]["LoadBalancerArn"]
+    service = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[nlb], AcceptanceRequired=True)["ServiceConfiguration"]["ServiceId"]
+    ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=service, AddAllowedPrincipals=[f"arn:aws:iam::{allowed}:root"])
+    tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+    tgw_table = ec2.create_transit_gateway_route_table(
+        TransitGatewayId=tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+    for v in (0, 2):
+        attachment = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw, VpcId=vpcs[v], SubnetIds=[subnets[v * 2]],
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        ec2.create_transit_gateway_route(TransitGatewayRouteTableId=tgw_table,
+                                         DestinationCidrBlock=f"10.{n * 20 + r * 10 + v}.0.0/16",
+                                         TransitGatewayAttachmentId=attachment)
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    ec2.attach_vpn_gateway(VpcId=vpcs[2], VpnGatewayId=vgw)
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65000,
+                                      PublicIp=f"203.0.113.{n * 2 + r + 1}")["CustomerGateway"]
+    ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
+                              VpnGatewayId=vgw, Options={"StaticRoutesOnly": True})
+    created.update(igw=1, nat=1, network_interface=1, prefix_list=1, endpoint=2, endpoint_service=1, tgw=1,
+                   tgw_route_table=1, tgw_attachment=2, vpn=1)
     return created
 
 
@@ -314,14 +322,14 @@ def seed(url: str) -> Counter[str]:
 PER_PARENT_CALLS = {"ec2:VpcDnsAttributes": 2}  # enableDnsSupport and enableDnsHostnames
 
 
-def minimum_calls(document: dict[str, Any], accounts: int) -> tuple[int, Counter[str]]:
+def minimum_calls(document: dict[str, Any], accounts: int, assumed: bool = True) -> tuple[int, Counter[str]]:
     """The fewest calls that can read what the snapshot holds: per account and region one call per root key
-    (one page each), per parent item the child's calls; plus GetCallerIdentity, and per account AssumeRole and
-    DescribeRegions. A key that failed (moto does not implement it) cost its one
-    call; its children were not read, so cost nothing."""
+    (one page each), per parent item the child's calls; plus GetCallerIdentity, and per account AssumeRole
+    (unless `assumed` is False: the caller's own account) and DescribeRegions. A key that failed (moto does not
+    implement it) cost its one call; its children were not read, so cost nothing."""
     from auditor.collect.registry import GLOBAL_REGION_KEY, REGISTRY
 
-    parts: Counter[str] = Counter(setup=1 + 2 * accounts)
+    parts: Counter[str] = Counter(setup=1 + (2 if assumed else 1) * accounts)
     failed = {(e["account_id"], e["region"], e["key"]) for e in document["errors"] if not e.get("resource_id")}
     for account_id, account in document["accounts"].items():
         for region, data in account["regions"].items():

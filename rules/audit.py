@@ -32,7 +32,8 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
     When the key is `sts:AssumeRole`, nothing was read in that account: create the role there (with that
     policy), trust the caller in its trust policy (and the external id, if one is given), and give the
     caller the policy `auditor permissions --role-name NAME` prints. When the key is `auditor:Worker`,
-    the worker process reading that account died (killed, or out of memory): collect again.
+    the worker process reading that account (or that region, or the global keys, of the caller's own
+    account) died (killed, or out of memory): collect again.
     """
     roots: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     dependents: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -62,7 +63,7 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
             what = ("the account's enabled regions could not be listed (ec2:Regions)" if region == "global"
                     else "the region was not read (ec2:Regions)")
         if key == WORKER_KEY:
-            what = "the worker process reading the account exited before it was done, so nothing could be read"
+            what = _worker_lost(ctx, account_id, region)
         also = f"; so neither could {', '.join(k for k in unread if k != key)}" if len(unread) > 1 else ""
         rules = f"; rules that could not judge it here: {', '.join(judged_by)}" if judged_by else ""
         yield Failure(
@@ -71,6 +72,17 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
             evidence={"errors": errors, "keys_not_read": unread, "rules_affected": judged_by},
             discriminator=key,
         )
+
+
+def _worker_lost(ctx: RuleContext, account_id: str, region: str) -> str:
+    """What a worker process that died took with it: an account, or (the caller's own account is read a region at
+    a time) a region, or the account's global keys."""
+    if region != "global":
+        return "the worker process reading the region exited before it was done, so nothing in it could be read"
+    if any(scope.account_id == account_id for scope in ctx.index.regional_scopes()):
+        return ("the worker process reading the account's global keys exited before it was done, so they could not "
+                "be read")
+    return "the worker process reading the account exited before it was done, so nothing could be read"
 
 
 @rule(id="AUD002", name="shared-resource-owner-not-audited", severity="info", resource_type="AWS::EC2::VPC",

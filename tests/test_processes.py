@@ -1,5 +1,6 @@
-"""Member accounts read in forked worker processes: the same snapshot, calls and progress as one process; a worker
-that dies costs its accounts only; a failure anywhere stops every worker.
+"""Member accounts, and the regions of the caller's own account, read in forked worker processes: the same
+snapshot, calls and progress as one process; a worker that dies costs its accounts (or regions) only; a failure
+anywhere stops every worker.
 
 moto runs in process: the workers are copies of the test process, so they read the same simulated accounts.
 """
@@ -83,6 +84,79 @@ def test_workers_give_the_same_snapshot_calls_and_progress_as_one_process(member
     assert seen[3][-1].accounts_done == seen[3][-1].accounts_total == 3
     assert seen[3][-1].regions_done == seen[3][-1].regions_total == 3  # one region in each account
     assert "3 account(s) in 3 processes" in forked.summary()
+    assert multiprocessing.active_children() == []
+
+
+CALLER_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+
+@pytest.fixture(scope="module")
+def callers_regions(members: dict[str, str]) -> dict[str, str]:
+    """The caller's own account (no role) with a VPC in each of three regions: region -> its CIDR."""
+    return {region: boto3.client("ec2", region_name=region).create_vpc(CidrBlock=f"10.{50 + n}.0.0/16")[
+        "Vpc"]["CidrBlock"] for n, region in enumerate(CALLER_REGIONS)}
+
+
+def _collect_callers(max_processes: int, **kwargs: Any) -> collection.Collected:
+    assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
+    return collect(boto3.Session(region_name=REGION), list(CALLER_REGIONS), now=NOW, max_processes=max_processes,
+                   **kwargs)
+
+
+def test_the_callers_regions_in_workers_give_the_same_snapshot_calls_and_progress(
+        callers_regions: dict[str, str]) -> None:
+    seen: dict[int, list[Status]] = {1: [], 2: [], 3: []}
+    alone = _collect_callers(1, progress=seen[1].append)
+    forked = _collect_callers(3, progress=seen[3].append)
+    taking = _collect_callers(2, progress=seen[2].append)  # the global keys and three regions, for two workers
+    assert (alone.processes, forked.processes, taking.processes) == (1, 3, 2)
+    assert forked.document == alone.document == taking.document
+    assert forked.api_calls == alone.api_calls == taking.api_calls
+    [account] = forked.document["accounts"].values()
+    assert sorted(account["regions"]) == sorted(["global", *CALLER_REGIONS])
+    for region, cidr in callers_regions.items():
+        assert cidr in {vpc["CidrBlock"] for vpc in account["regions"][region]["ec2:Vpcs"]}
+    assert seen[3][-1] == seen[2][-1] == seen[1][-1]
+    assert seen[3][-1].regions_done == seen[3][-1].regions_total == 3
+    assert seen[3][-1].accounts_done == seen[3][-1].accounts_total == 1
+    assert "collected 1 account(s) in 3 processes, 3 region(s)" in forked.summary()
+    assert "collected 1 account(s), 3 region(s)" in alone.summary()
+    assert multiprocessing.active_children() == []
+
+
+def test_one_region_of_the_caller_is_read_in_this_process(callers_regions: dict[str, str]) -> None:
+    one = collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=4)
+    assert one.processes == 1
+
+
+@pytest.mark.parametrize("lost", ["eu-west-1", "global"])
+def test_a_worker_that_dies_costs_only_the_callers_regions_it_held(callers_regions: dict[str, str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   lost: str) -> None:
+    collect_account = collection.collect_account
+
+    def dying(clients: Any, account_id: str, regions: list[str], *args: Any, **kwargs: Any) -> Any:
+        if (regions or ["global"]) == [lost]:
+            os._exit(5)
+        return collect_account(clients, account_id, regions, *args, **kwargs)
+
+    alone = _collect_callers(1)
+    monkeypatch.setattr(collection, "collect_account", dying)
+    forked = _collect_callers(2)
+    [(account_id, account)] = forked.document["accounts"].items()
+    # The worker that died held that part, and perhaps others it had taken: each is one error, where it was to be
+    # stored; every other part is as one process reads it.
+    gone = {e["region"]: e for e in forked.document["errors"] if e["key"] == processes.WORKER_KEY}
+    assert lost in gone
+    assert {(e["code"], "code 5" in e["message"]) for e in gone.values()} == {("WorkerExited", True)}
+    assert len(gone) < len(alone.document["accounts"][account_id]["regions"])
+    for region, data in alone.document["accounts"][account_id]["regions"].items():
+        assert account["regions"].get(region) == (None if region in gone else data)
+    findings = {f.region: f.message for f in run_audit(Index(forked.document), now=NOW).findings
+                if f.rule_id == "AUD001" and f.resource_id == processes.WORKER_KEY}
+    assert findings.keys() == gone.keys()
+    expected = "reading the account's global keys exited" if lost == "global" else "reading the region exited"
+    assert expected in findings[lost]
     assert multiprocessing.active_children() == []
 
 

@@ -23,8 +23,16 @@ from auditor.accounts import (
 )
 from auditor.collect import processes
 from auditor.collect.context import CollectionError, describe_failure
-from auditor.collect.registry import GLOBAL_REGION_KEY, REGISTRY, Collector
-from auditor.collect.runner import AccountCollection, Outcome, Progress, Status, Tracker, collect_account
+from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collector
+from auditor.collect.runner import (
+    AccountCollection,
+    Outcome,
+    Progress,
+    Status,
+    Tracker,
+    collect_account,
+    error_order,
+)
 from auditor.errors import ReadOnlyViolation, UserError
 
 ASSUME_ROLE_KEY = "sts:AssumeRole"
@@ -111,8 +119,8 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     collected_at = now or dt.datetime.now(dt.UTC)
     if accounts is None:
         return _collect_caller(clients, identity, regions, home, collected_at, collectors=collectors,
-                               per_account=per_account, per_region=per_region, progress=progress,
-                               on_shard=on_shard)
+                               max_workers=max_workers, per_account=per_account, per_region=per_region,
+                               progress=progress, on_shard=on_shard, max_processes=max_processes)
 
     account_plan = plan(accounts, clients, home)
     if not account_plan.account_ids:
@@ -237,9 +245,13 @@ def _each_in_turn(first: list[str], more: processes.Take | None, at_once: int, p
 
 
 def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[str] | None, home: str,
-                    collected_at: dt.datetime, *, collectors: Iterable[Collector] | None, per_account: int,
-                    per_region: int, progress: Progress | None, on_shard: ShardSink | None) -> Collected:
+                    collected_at: dt.datetime, *, collectors: Iterable[Collector] | None, max_workers: int,
+                    per_account: int, per_region: int, progress: Progress | None, on_shard: ShardSink | None,
+                    max_processes: int | None) -> Collected:
     """The caller's own account (no --role-name): as a member account, but with its own credentials.
+
+    Its regions are read in up to `max_processes` worker processes (see processes.count), as member accounts
+    are: one account's regions are as much CPU as several accounts' (see _caller_in_processes).
 
     Without --regions, a failed DescribeRegions leaves nothing to read: a UserError. When nothing at all can be
     read (no requested region is enabled, or every read failed), that is a UserError too and nothing is written.
@@ -254,8 +266,15 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
         raise UserError(f"none of the requested regions is enabled for account {account_id} "
                         f"({', '.join(error.region for error in region_errors)}): not read")
     tracker = Tracker(progress, accounts=1)
-    collection = collect_account(clients, account_id, chosen, home, collectors=collectors,
-                                 max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)
+    workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
+    worker_calls = 0
+    if workers > 1:
+        collection, worker_calls = _caller_in_processes(
+            clients, account_id, chosen, home, collectors=collectors, workers=workers, max_workers=max_workers,
+            per_account=per_account, per_region=per_region, tracker=tracker)
+    else:
+        collection = collect_account(clients, account_id, chosen, home, collectors=collectors,
+                                     max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)
     collection.errors.extend(region_errors)
     tracker.update(accounts_done=1)
     if not collection.read_anything():
@@ -263,7 +282,59 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     document = snapshot.build([collection], collected_at, {account_id: identity.partition})
     if on_shard:
         on_shard(account_id, document)
-    return Collected(document, [collection], clients.calls, collection.seconds)
+    return Collected(document, [collection], clients.calls + worker_calls, collection.seconds, processes=workers)
+
+
+def _caller_in_processes(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
+                         collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
+                         per_region: int, tracker: Tracker) -> tuple[AccountCollection, int]:
+    """The caller's account read in `workers` worker processes, a region at a time, and put back together:
+    (its collection, the calls the workers made).
+
+    The parts given out are the regions and, first, the account's global keys (read once, in the home region).
+    Each worker reads its parts with the caller's credentials and clients (processes._work lets it open
+    connections of its own), its share of max_workers, and of the per-account bound: the bound holds for the
+    account as a whole. A part whose worker died is one `auditor:Worker` error where it would have been
+    stored; the rest of the account is kept. The collection is the one a single process makes (tested).
+    """
+    started = time.monotonic()
+    selected = list(collectors if collectors is not None else REGISTRY.values())
+    global_keys = [collector for collector in selected if collector.scope == GLOBAL]
+    regional_keys = [collector for collector in selected if collector.scope != GLOBAL]
+    parts = ([GLOBAL_REGION_KEY] if global_keys else []) + (list(chosen) if regional_keys else [])
+    for service in sorted({collector.service for collector in selected}):  # the models, loaded before the fork
+        clients.get(service, home)
+    share = max(1, per_account // workers)
+
+    def read(first: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],
+             more: processes.Take | None = None) -> None:
+        bound = min(budget, share)  # one account only: the worker's pool is the account's bound
+        pool = ThreadPoolExecutor(max_workers=bound, thread_name_prefix="collect")
+
+        def read_one(part: str) -> Outcome:
+            is_global = part == GLOBAL_REGION_KEY
+            collection = collect_account(clients, account_id, [] if is_global else [part], home,
+                                         collectors=global_keys if is_global else regional_keys, progress=forward,
+                                         pool=pool, max_in_flight=bound,
+                                         max_in_flight_per_region=min(per_region, bound))
+            return collection, [], 0  # its calls are the worker's, through `clients`: counted once, at its end
+
+        _each_in_turn(first, more, _at_once(bound, per_region), pool, read_one, report)
+
+    outcomes: dict[str, Outcome] = {}
+    calls = processes.read_in_processes(
+        parts, workers, max_workers, read, clients, on_outcome=outcomes.__setitem__, tracker=tracker,
+        lost=lambda part, exitcode: (None, [processes.part_lost(account_id, part, exitcode)], 0))
+    whole = AccountCollection(account_id)
+    for part in parts:
+        collection, errors, _ = outcomes[part]
+        whole.errors.extend(errors)
+        if collection is not None:
+            whole.regions.update(collection.regions)
+            whole.errors.extend(collection.errors)
+    whole.errors.sort(key=error_order)
+    whole.seconds = time.monotonic() - started
+    return whole, calls
 
 
 def _regions_to_read(clients: aws.Clients, account_id: str, requested: list[str] | None,

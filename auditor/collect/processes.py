@@ -2,7 +2,9 @@
 
 One interpreter runs one thread of Python at a time, and reading an account is mostly botocore's Python:
 signing, events, parsing, about 1.5 ms of CPU a call. Past a few accounts a run is bound by that CPU, not by
-the calls in flight, so the accounts are split between worker processes, two per CPU by default.
+the calls in flight, so the accounts are split between worker processes, two per CPU by default. Without a
+role to assume, the parts given out are the regions of the caller's own account instead (and its global keys):
+one account in every region is as much CPU as several accounts (see collect._caller_in_processes).
 
 The workers are made with fork, after the caller's identity, the account list and the API models are ready,
 so they start at once, with nothing to load and nothing to pickle on the way in. fork is only safe while this
@@ -125,10 +127,14 @@ def _exit_with_the_caller() -> None:
 
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
                       clients: aws.Clients, *, on_outcome: Callable[[str, Outcome], None],
-                      tracker: Tracker) -> int:
+                      tracker: Tracker, lost: Callable[[str, int | None], Outcome] | None = None) -> int:
     """Read the accounts in `workers` forked processes (one account each to start with, the others given out as
     workers ask; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
-    Returns the calls the workers made in the caller's account (AssumeRole)."""
+    Returns the calls the workers made through `clients` (AssumeRole in the caller's account).
+
+    The ids may name other parts than accounts (the regions of the caller's own account): `lost` then makes the
+    outcome of a part whose worker died (by default, an account not read)."""
+    lost = lost or _lost
     context = multiprocessing.get_context("fork")
     workers = max(1, min(workers, len(account_ids)))
     left = deque(account_ids[workers:])  # not taken yet: each goes to the first worker that asks
@@ -159,7 +165,7 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                     receiver.close()
                     process.join()
                     for account_id in waiting:
-                        on_outcome(account_id, _lost(account_id, process.exitcode))
+                        on_outcome(account_id, lost(account_id, process.exitcode))
                     continue
                 kind = message[0]
                 if kind == "progress":
@@ -214,6 +220,14 @@ def _lost(account_id: str, exitcode: int | None) -> Outcome:
     return None, [CollectionError(account_id, GLOBAL_REGION_KEY, WORKER_KEY, "Collect", "WorkerExited",
                                   f"the worker process reading account {account_id} exited (code {exitcode}) "
                                   "before it was done: not read")], 0
+
+
+def part_lost(account_id: str, region: str, exitcode: int | None) -> CollectionError:
+    """The error for a part of one account (a region, or its global keys) whose worker died before sending it."""
+    what = "global keys" if region == GLOBAL_REGION_KEY else f"region {region}"
+    return CollectionError(account_id, region, WORKER_KEY, "Collect", "WorkerExited",
+                           f"the worker process reading the {what} of account {account_id} exited (code {exitcode}) "
+                           "before it was done: not read")
 
 
 __all__ = ["count", "read_in_processes", "usable"]

@@ -268,9 +268,14 @@ def collect_account(
         executor.shutdown(wait=True)
     for store_region in {task.store_region for task in roots}:
         result.regions.setdefault(store_region, {})
-    result.errors.sort(key=lambda e: (e.region, e.key, e.resource_id or "", e.operation, e.code))
+    result.errors.sort(key=error_order)
     result.seconds = time.monotonic() - started
     return result
+
+
+def error_order(error: CollectionError) -> tuple[str, str, str, str, str]:
+    """The order of an account's errors in its collection: by region, key, resource, operation and code."""
+    return error.region, error.key, error.resource_id or "", error.operation, error.code
 
 
 def _child_tasks(child: Collector, parent_task: _Task, parents: Items) -> list[_Task]:
