@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
+# The keys of the errors that are about the collection itself rather than a resource type (the collector writes
+# them, AUD001 explains them): part of the snapshot's contract.
+ASSUME_ROLE_KEY = "sts:AssumeRole"  # an account whose role could not be assumed: nothing read there
+REGIONS_KEY = "ec2:Regions"  # a region not read in an account (not enabled), or its DescribeRegions that failed
+WORKER_KEY = "auditor:Worker"  # a worker process died before sending back an account (or a region) it held
+
 
 def utc_timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

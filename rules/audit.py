@@ -9,10 +9,7 @@ from typing import Any
 from auditor.engine import RULES, Failure, RuleContext, build_arn, rule
 from auditor.items import listed
 from auditor.sharing import shared_with
-
-ASSUME_ROLE_KEY = "sts:AssumeRole"  # the error `collect --role-name` records for an account it could not reach
-REGIONS_KEY = "ec2:Regions"  # a region not read in an account (not enabled), or its DescribeRegions that failed
-WORKER_KEY = "auditor:Worker"  # the error for an account whose worker process died before sending it back
+from auditor.snapshot import ASSUME_ROLE_KEY, REGIONS_KEY, WORKER_KEY
 
 
 @rule(id="AUD001", name="resource-type-not-collected", severity="info", resource_type="AWS::::Account")

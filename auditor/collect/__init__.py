@@ -34,9 +34,7 @@ from auditor.collect.runner import (
     error_order,
 )
 from auditor.errors import ReadOnlyViolation, UserError
-
-ASSUME_ROLE_KEY = "sts:AssumeRole"
-REGIONS_KEY = "ec2:Regions"
+from auditor.snapshot import ASSUME_ROLE_KEY, REGIONS_KEY
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_PER_REGION", "Collected", "Progress", "Status", "collect",
            "per_account_default", "per_region_default"]

@@ -38,9 +38,9 @@ from auditor import aws
 from auditor.collect.context import CollectionError
 from auditor.collect.registry import GLOBAL_REGION_KEY
 from auditor.collect.runner import Outcome, Tracker
+from auditor.snapshot import WORKER_KEY
 
 DEFAULT_MAX_PROCESSES = 8
-WORKER_KEY = "auditor:Worker"
 # Accounts a worker reads at once (more when its share of the calls exceeds this many regions' bound): enough
 # that their waits (AssumeRole, DescribeRegions, the reads that wait for their parents) leave little of its
 # share idle: an account read in one region, with little in it, averages about 7 calls in flight over its 5
