@@ -59,9 +59,10 @@ def _seed() -> dict[str, str]:
     return cidrs
 
 
-def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, **kwargs: Any) -> collection.Collected:
+def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, regions: list[str] | None = None,
+             **kwargs: Any) -> collection.Collected:
     assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
-    return collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=max_processes,
+    return collect(boto3.Session(region_name=REGION), regions or [REGION], now=NOW, max_processes=max_processes,
                    accounts=AccountRequest(role_name=ROLE, account_ids=accounts), **kwargs)
 
 
@@ -97,24 +98,45 @@ def callers_regions(members: dict[str, str]) -> dict[str, str]:
         "Vpc"]["CidrBlock"] for n, region in enumerate(CALLER_REGIONS)}
 
 
+@pytest.fixture(scope="module")
+def members_regions(members: dict[str, str]) -> dict[str, str]:
+    """The first member account with a VPC in each region of CALLER_REGIONS: region -> its CIDR."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{MEMBERS[0]}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
+    cidrs = {REGION: members[MEMBERS[0]]}
+    for n, region in enumerate(CALLER_REGIONS):
+        if region != REGION:
+            cidrs[region] = boto3.client(
+                "ec2", region_name=region, aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
+            ).create_vpc(CidrBlock=f"10.{60 + n}.0.0/16")["Vpc"]["CidrBlock"]
+    return cidrs
+
+
 def _collect_callers(max_processes: int, **kwargs: Any) -> collection.Collected:
     assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
     return collect(boto3.Session(region_name=REGION), list(CALLER_REGIONS), now=NOW, max_processes=max_processes,
                    **kwargs)
 
 
-def test_the_callers_regions_in_workers_give_the_same_snapshot_calls_and_progress(
-        callers_regions: dict[str, str]) -> None:
+def _collect_one_member(max_processes: int, **kwargs: Any) -> collection.Collected:
+    return _collect(max_processes, (MEMBERS[0],), regions=list(CALLER_REGIONS), **kwargs)
+
+
+@pytest.mark.parametrize("whose", ["the caller's", "one member's"])
+def test_one_accounts_regions_in_workers_give_the_same_snapshot_calls_and_progress(
+        callers_regions: dict[str, str], members_regions: dict[str, str], whose: str) -> None:
+    read = _collect_callers if whose == "the caller's" else _collect_one_member
     seen: dict[int, list[Status]] = {1: [], 2: [], 3: []}
-    alone = _collect_callers(1, progress=seen[1].append)
-    forked = _collect_callers(3, progress=seen[3].append)
-    taking = _collect_callers(2, progress=seen[2].append)  # the global keys and three regions, for two workers
+    alone = read(1, progress=seen[1].append)
+    forked = read(3, progress=seen[3].append)
+    taking = read(2, progress=seen[2].append)  # the global keys and three regions, for two workers
     assert (alone.processes, forked.processes, taking.processes) == (1, 3, 2)
     assert forked.document == alone.document == taking.document
     assert forked.api_calls == alone.api_calls == taking.api_calls
     [account] = forked.document["accounts"].values()
     assert sorted(account["regions"]) == sorted(["global", *CALLER_REGIONS])
-    for region, cidr in callers_regions.items():
+    for region, cidr in (callers_regions if whose == "the caller's" else members_regions).items():
         assert cidr in {vpc["CidrBlock"] for vpc in account["regions"][region]["ec2:Vpcs"]}
     assert seen[3][-1] == seen[2][-1] == seen[1][-1]
     assert seen[3][-1].regions_done == seen[3][-1].regions_total == 3
@@ -129,10 +151,13 @@ def test_one_region_of_the_caller_is_read_in_this_process(callers_regions: dict[
     assert one.processes == 1
 
 
-@pytest.mark.parametrize("lost", ["eu-west-1", "global"])
-def test_a_worker_that_dies_costs_only_the_callers_regions_it_held(callers_regions: dict[str, str],
-                                                                   monkeypatch: pytest.MonkeyPatch,
-                                                                   lost: str) -> None:
+@pytest.mark.parametrize(("whose", "lost"), [("the caller's", "eu-west-1"), ("the caller's", "global"),
+                                             ("one member's", "ap-southeast-2")])
+def test_a_worker_that_dies_costs_only_the_regions_it_held(callers_regions: dict[str, str],
+                                                           members_regions: dict[str, str],
+                                                           monkeypatch: pytest.MonkeyPatch, whose: str,
+                                                           lost: str) -> None:
+    read = _collect_callers if whose == "the caller's" else _collect_one_member
     collect_account = collection.collect_account
 
     def dying(clients: Any, account_id: str, regions: list[str], *args: Any, **kwargs: Any) -> Any:
@@ -140,9 +165,9 @@ def test_a_worker_that_dies_costs_only_the_callers_regions_it_held(callers_regio
             os._exit(5)
         return collect_account(clients, account_id, regions, *args, **kwargs)
 
-    alone = _collect_callers(1)
+    alone = read(1)
     monkeypatch.setattr(collection, "collect_account", dying)
-    forked = _collect_callers(2)
+    forked = read(2)
     [(account_id, account)] = forked.document["accounts"].items()
     # The worker that died held that part, and perhaps others it had taken: each is one error, where it was to be
     # stored; every other part is as one process reads it.
@@ -186,7 +211,7 @@ def test_each_worker_starts_with_one_account_and_the_free_one_takes_the_rest() -
 
     outcomes: dict[str, Any] = {}
     tracker = collection.Tracker(accounts=5)
-    calls = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, _CallerClients(),
+    calls = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, [_CallerClients()],
                                         on_outcome=outcomes.__setitem__, tracker=tracker)
     assert sorted(outcomes) == ["a", "b", "c", "d", "e"]
     assert {outcome[2][2] for outcome in outcomes.values()} == {("a",), ("b", "c", "d", "e")}
@@ -198,6 +223,33 @@ def test_each_worker_starts_with_one_account_and_the_free_one_takes_the_rest() -
     assert gc.get_freeze_count() == 0  # the objects frozen for the workers are the collector's again
 
 
+class _Counted:
+    """Clients a worker must forget (its connections are the caller's) and whose calls it must count."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.forgotten = False
+
+    def forget(self) -> None:
+        self.forgotten = True
+
+
+def test_every_clients_given_is_forgotten_in_the_worker_and_its_calls_counted() -> None:
+    caller, account = _Counted(), _Counted()
+
+    def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
+        caller.calls += 1  # an AssumeRole renewing the account's credentials, say
+        account.calls += 10
+        report(first[0], (None, [], (caller.forgotten, account.forgotten)))
+
+    outcomes: dict[str, Any] = {}
+    calls = processes.read_in_processes(["a"], 1, 10, read, [caller, account], on_outcome=outcomes.__setitem__,
+                                        tracker=collection.Tracker(accounts=1))
+    assert outcomes["a"][2] == (True, True)
+    assert calls == 11
+    assert (caller.calls, account.calls, caller.forgotten) == (0, 0, False)  # this process's own are untouched
+
+
 def test_an_account_given_to_a_worker_that_dies_is_one_error() -> None:
     def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
         report(first[0], (None, [], 0))
@@ -206,7 +258,7 @@ def test_an_account_given_to_a_worker_that_dies_is_one_error() -> None:
             os._exit(9)
 
     outcomes: dict[str, Any] = {}
-    processes.read_in_processes(["a", "b", "c"], 2, 10, read, _CallerClients(), on_outcome=outcomes.__setitem__,
+    processes.read_in_processes(["a", "b", "c"], 2, 10, read, [_CallerClients()], on_outcome=outcomes.__setitem__,
                                 tracker=collection.Tracker(accounts=3))
     assert outcomes["a"] == outcomes["b"] == (None, [], 0)
     [error] = outcomes["c"][1]
@@ -353,7 +405,7 @@ def started(status):
     import multiprocessing
     print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
 
-processes.read_in_processes(["a", "b"], 2, 4, read, Clients(), on_outcome=lambda *a: None, tracker=Tracker(started))
+processes.read_in_processes(["a", "b"], 2, 4, read, [Clients()], on_outcome=lambda *a: None, tracker=Tracker(started))
 """
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,14 +143,20 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
                       tracker=forward, on_outcome=report, more=more)
 
     workers = processes.count(max_processes, min(len(account_plan.account_ids), max_workers))  # a call each at least
-    if workers > 1:
+    member_setup_calls = 0
+    if len(account_plan.account_ids) == 1:  # its regions are the parts to share out, as for the caller's account
+        [account_id] = account_plan.account_ids
+        outcome, workers = _one_member(session, clients, identity, accounts, account_id, regions, home,
+                                       collectors=collectors, max_workers=max_workers, per_account=per_account,
+                                       per_region=per_region, tracker=tracker, max_processes=max_processes)
+        done(account_id, outcome)
+    elif workers > 1:
         # the models every worker needs, loaded once here: the workers start as copies of this process
         for service in sorted({"ec2", *(c.service for c in (collectors or REGISTRY.values()))}):
             clients.get(service, home)
         member_setup_calls = processes.read_in_processes(
-            account_plan.account_ids, workers, max_workers, read, clients, on_outcome=done, tracker=tracker)
+            account_plan.account_ids, workers, max_workers, read, [clients], on_outcome=done, tracker=tracker)
     else:
-        member_setup_calls = 0
         read(account_plan.account_ids, max_workers, tracker, done)
     collections: list[AccountCollection] = []
     failures: list[CollectionError] = []
@@ -197,12 +204,45 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
     caller_limit = threading.BoundedSemaphore(min(per_account, per_region))
 
     def read_one(account_id: str) -> Outcome:
+        def read_regions(member: aws.Clients, chosen: list[str]) -> tuple[AccountCollection, int]:
+            return collect_account(member, account_id, chosen, home, collectors=collectors, max_workers=per_account,
+                                   progress=tracker, pool=pool, max_in_flight=per_account,
+                                   max_in_flight_per_region=per_region), 0
+
         return _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
-                               request, account_id, regions, home, collectors=collectors, pool=pool,
-                               per_account=per_account, per_region=per_region, caller_limit=caller_limit,
-                               tracker=tracker)
+                               request, account_id, regions, home, run=lambda call: pool.submit(call).result(),
+                               read_regions=read_regions, caller_limit=caller_limit,
+                               max_pool_connections=min(per_account, per_region))
 
     _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
+
+
+def _one_member(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
+                account_id: str, regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
+                max_workers: int, per_account: int, per_region: int, tracker: Tracker,
+                max_processes: int | None) -> tuple[Outcome, int]:
+    """A single member account: (its outcome, the worker processes it was read in).
+
+    AssumeRole and DescribeRegions are made here, in this thread (there is nothing to make beside them); then the
+    regions are read as the caller's own are (_collect_caller): in worker processes when there are several.
+    """
+    used = 1
+
+    def read_regions(member: aws.Clients, chosen: list[str]) -> tuple[AccountCollection, int]:
+        nonlocal used
+        used = processes.count(max_processes, min(len(chosen), max_workers))
+        if used > 1:
+            return _regions_in_processes(member, account_id, chosen, home, collectors=collectors, workers=used,
+                                         max_workers=max_workers, per_account=per_account, per_region=per_region,
+                                         tracker=tracker, also=(clients,))
+        return collect_account(member, account_id, chosen, home, collectors=collectors, max_workers=per_account,
+                               max_in_flight_per_region=per_region, progress=tracker), 0
+
+    outcome = _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
+                              request, account_id, regions, home, run=lambda call: call(),
+                              read_regions=read_regions, caller_limit=nullcontext(),
+                              max_pool_connections=min(per_account, per_region))
+    return outcome, used
 
 
 def _at_once(budget: int, per_region: int) -> int:
@@ -249,7 +289,7 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     """The caller's own account (no --role-name): as a member account, but with its own credentials.
 
     Its regions are read in up to `max_processes` worker processes (see processes.count), as member accounts
-    are: one account's regions are as much CPU as several accounts' (see _caller_in_processes).
+    are: one account's regions are as much CPU as several accounts' (see _regions_in_processes).
 
     Without --regions, a failed DescribeRegions leaves nothing to read: a UserError. When nothing at all can be
     read (no requested region is enabled, or every read failed), that is a UserError too and nothing is written.
@@ -267,7 +307,7 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
     worker_calls = 0
     if workers > 1:
-        collection, worker_calls = _caller_in_processes(
+        collection, worker_calls = _regions_in_processes(
             clients, account_id, chosen, home, collectors=collectors, workers=workers, max_workers=max_workers,
             per_account=per_account, per_region=per_region, tracker=tracker)
     else:
@@ -283,17 +323,19 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     return Collected(document, [collection], clients.calls + worker_calls, collection.seconds, processes=workers)
 
 
-def _caller_in_processes(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
-                         collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
-                         per_region: int, tracker: Tracker) -> tuple[AccountCollection, int]:
-    """The caller's account read in `workers` worker processes, a region at a time, and put back together:
-    (its collection, the calls the workers made).
+def _regions_in_processes(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
+                          collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
+                          per_region: int, tracker: Tracker,
+                          also: tuple[aws.Clients, ...] = ()) -> tuple[AccountCollection, int]:
+    """One account read in `workers` worker processes, a region at a time, and put back together: (its
+    collection, the calls the workers made).
 
     The parts given out are the regions and, first, the account's global keys (read once, in the home region).
-    Each worker reads its parts with the caller's credentials and clients (processes._work lets it open
-    connections of its own), its share of max_workers, and of the per-account bound: the bound holds for the
-    account as a whole. A part whose worker died is one `auditor:Worker` error where it would have been
-    stored; the rest of the account is kept. The collection is the one a single process makes (tested).
+    Each worker reads its parts with the account's `clients` (processes._work lets it open connections of its
+    own, for them and for `also`: the caller's, which renew an assumed role's credentials), its share of
+    max_workers, and of the per-account bound: the bound holds for the account as a whole. A part whose worker
+    died is one `auditor:Worker` error where it would have been stored; the rest of the account is kept. The
+    collection is the one a single process makes (tested).
     """
     started = time.monotonic()
     selected = list(collectors if collectors is not None else REGISTRY.values())
@@ -321,7 +363,7 @@ def _caller_in_processes(clients: aws.Clients, account_id: str, chosen: list[str
 
     outcomes: dict[str, Outcome] = {}
     calls = processes.read_in_processes(
-        parts, workers, max_workers, read, clients, on_outcome=outcomes.__setitem__, tracker=tracker,
+        parts, workers, max_workers, read, [clients, *also], on_outcome=outcomes.__setitem__, tracker=tracker,
         lost=lambda part, exitcode: (None, [processes.part_lost(account_id, part, exitcode)], 0))
     whole = AccountCollection(account_id)
     for part in parts:
@@ -372,40 +414,39 @@ def _region_not_enabled(account_id: str, region: str, listed: bool) -> Collectio
 
 
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
-                    regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
-                    pool: Executor, per_account: int, per_region: int, caller_limit: threading.BoundedSemaphore,
-                    tracker: Tracker) -> Outcome:
+                    regions: list[str] | None, home: str, *, run: Callable[[Callable[[], Any]], Any],
+                    read_regions: Callable[[aws.Clients, list[str]], tuple[AccountCollection, int]],
+                    caller_limit: AbstractContextManager[Any], max_pool_connections: int) -> Outcome:
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
 
-    AssumeRole and the account's DescribeRegions come first, each sent through the shared pool (so they count
-    against the total bound; AssumeRole calls, made in the caller's account, also against its own bound). When
-    AssumeRole fails, or DescribeRegions fails without --regions, or none of the requested regions is enabled,
-    the account is not read and those are its errors (see _regions_to_read).
+    AssumeRole and the account's DescribeRegions come first, each made through `run` (with several accounts,
+    through the shared pool, so they count against the total bound; AssumeRole calls, made in the caller's
+    account, also against `caller_limit`); then `read_regions` reads the regions chosen, with the account's
+    clients, and says how many calls it made that those clients did not count. When AssumeRole fails, or
+    DescribeRegions fails without --regions, or none of the requested regions is enabled, the account is not
+    read and those are its errors (see _regions_to_read).
     """
     try:
         with caller_limit:
-            credentials = pool.submit(
-                lambda: refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request))).result()
+            credentials = run(
+                lambda: refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request)))
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
         return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
     # A client is one service in one region: it never has more calls in flight than the bound per region.
-    member = aws.Clients(assumed_session(session, credentials, home),
-                         max_pool_connections=min(per_account, per_region))
+    member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_pool_connections)
     try:
-        chosen, region_errors = pool.submit(_regions_to_read, member, account_id, regions, home).result()
+        chosen, region_errors = run(lambda: _regions_to_read(member, account_id, regions, home))
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001
         return None, [_failure(account_id, REGIONS_KEY, "DescribeRegions", error)], member.calls
     if not chosen:  # every requested region is one the account has not enabled: nothing to read there
         return None, region_errors, member.calls
-    collection = collect_account(member, account_id, chosen, home, collectors=collectors,
-                                 max_workers=per_account, progress=tracker, pool=pool, max_in_flight=per_account,
-                                 max_in_flight_per_region=per_region)
+    collection, other_calls = read_regions(member, chosen)
     collection.errors.extend(region_errors)
-    return collection, [], member.calls
+    return collection, [], member.calls + other_calls
 
 
 def _first(errors: list[CollectionError], *, account: bool = True) -> str:

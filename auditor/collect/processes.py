@@ -86,12 +86,13 @@ class _Forward(Tracker):
             self._connection.send(message)
 
 
-def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: aws.Clients) -> None:
+def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: list[aws.Clients]) -> None:
     """In a worker: read `first`, then the accounts the caller gives it when it asks, sending each outcome, then
-    the calls made in the caller's account."""
+    the calls made through `clients`."""
     _exit_with_the_caller()
-    clients.forget()  # the caller's pooled connections are the caller's: open new ones here
-    before = clients.calls
+    for each in clients:
+        each.forget()  # the caller's pooled connections are the caller's: open new ones here
+    before = sum(each.calls for each in clients)
     forward = _Forward(connection)
 
     def take() -> str | None:  # only ever called by the thread that called read: the one that receives
@@ -102,7 +103,7 @@ def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clie
     try:
         read([first], budget, forward, lambda account_id, outcome: forward.send(("account", account_id, outcome)),
              take)
-        forward.send(("done", clients.calls - before))
+        forward.send(("done", sum(each.calls for each in clients) - before))
     except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
         try:
             forward.send(("failed", error))
@@ -126,11 +127,12 @@ def _exit_with_the_caller() -> None:
 
 
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
-                      clients: aws.Clients, *, on_outcome: Callable[[str, Outcome], None],
+                      clients: list[aws.Clients], *, on_outcome: Callable[[str, Outcome], None],
                       tracker: Tracker, lost: Callable[[str, int | None], Outcome] | None = None) -> int:
     """Read the accounts in `workers` forked processes (one account each to start with, the others given out as
     workers ask; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
-    Returns the calls the workers made through `clients` (AssumeRole in the caller's account).
+    Returns the calls the workers made through `clients` (each worker's own copies: the caller's, for AssumeRole;
+    an account's, when the parts are its regions).
 
     The ids may name other parts than accounts (the regions of the caller's own account): `lost` then makes the
     outcome of a part whose worker died (by default, an account not read)."""
