@@ -1,11 +1,14 @@
-"""One account in six regions, read without a role (the caller's own account): its regions in worker processes.
+"""One account in six regions: its regions read in worker processes.
 
-    .venv/bin/python bench/regions_bench.py                # 6 regions, 50 ms a request
+    .venv/bin/python bench/regions_bench.py                # 6 regions, 50 ms a request, the caller's own account
+    .venv/bin/python bench/regions_bench.py --role         # the same account through --role-name
     .venv/bin/python bench/regions_bench.py --latency 0.1
 
 The same moto server, latency proxy and network per region as bench/collect_bench.py (answers replayed), in
-one account, read with that account's own credentials, as `auditor collect` without --role-name reads it. Until
-2026-11-27 such a run read every region in one process, on one CPU. Times, interleaved, --runs times each:
+one account, read with that account's own credentials, as `auditor collect` without --role-name reads it, or
+with --role as `auditor collect --role-name NetworkAudit --accounts ID` reads it (AssumeRole from the default
+account). Until 2026-11-27 such a run read every region in one process, on one CPU. Times, interleaved, --runs
+times each:
 
   (a) the defaults (--processes: two per CPU, never more than the regions), and the same with --processes 1;
   (c) each region alone (one region: one process): the slowest is the critical path of a region.
@@ -36,20 +39,28 @@ class Run(NamedTuple):
     cpu: float  # CPU seconds of the collection: this process and its workers
 
 
-def run(proxy: base.ProxyProcess, credentials: dict[str, str], regions: tuple[str, ...],
+def run(proxy: base.ProxyProcess, credentials: dict[str, str] | None, regions: tuple[str, ...],
         processes: int | None) -> Run:
+    """One collection of the account in these regions: with its own `credentials`, or (None) through the role."""
     import boto3
 
+    from auditor.accounts import AccountRequest
     from auditor.collect import DEFAULT_MAX_WORKERS, collect
 
     gc.collect()  # as a new process would start: without the garbage of the runs before
-    session = boto3.Session(region_name=base.HOME, aws_access_key_id=credentials["AccessKeyId"],
-                            aws_secret_access_key=credentials["SecretAccessKey"],
-                            aws_session_token=credentials["SessionToken"])
+    if credentials is None:
+        session = boto3.Session(region_name=base.HOME)
+        role = AccountRequest(role_name=base.ROLE, account_ids=(ACCOUNT,))
+    else:
+        session = boto3.Session(region_name=base.HOME, aws_access_key_id=credentials["AccessKeyId"],
+                                aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["SessionToken"])
+        role = None
     proxy.take()
     cpu_before = base._cpu_seconds()  # noqa: SLF001 - the benchmark's own helper
     started = time.perf_counter()
-    collected = collect(session, list(regions), max_workers=DEFAULT_MAX_WORKERS, max_processes=processes)
+    collected = collect(session, list(regions), max_workers=DEFAULT_MAX_WORKERS, max_processes=processes,
+                        accounts=role)
     seconds = time.perf_counter() - started
     return Run(seconds, collected, proxy.take(), base._cpu_seconds() - cpu_before)  # noqa: SLF001
 
@@ -58,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each request is held (default 0.05)")
     parser.add_argument("--runs", type=int, default=5, help="runs of (a) and of each region alone (default 5)")
+    parser.add_argument("--role", action="store_true", help="read the account through its role (--role-name)")
     args = parser.parse_args()
 
     moto_url, moto_process = base.start_moto()
@@ -70,7 +82,8 @@ def main() -> None:
         proxy = base.ProxyProcess(int(moto_url.rsplit(":", 1)[1]), args.latency, replay=True)
         import boto3
 
-        credentials = boto3.client("sts", region_name=base.HOME, endpoint_url=moto_url).assume_role(
+        credentials = None if args.role else boto3.client(
+            "sts", region_name=base.HOME, endpoint_url=moto_url).assume_role(
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{base.ROLE}", RoleSessionName="bench")["Credentials"]
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
         # Warm-up: moto's first answers, one process (the proxy replays them from then on), then each region.
@@ -85,7 +98,7 @@ def main() -> None:
             one_process.append(run(proxy, credentials, REGIONS, 1))
             for region in REGIONS:
                 alone[region].append(run(proxy, credentials, (region,), None).seconds)
-        minimum, _ = base.minimum_calls(defaults[-1].collected.document, 1, assumed=False)
+        minimum, _ = base.minimum_calls(defaults[-1].collected.document, 1, assumed=args.role)
         same = all(r.collected.document["accounts"] == one_process[0].collected.document["accounts"]
                    for r in defaults + one_process)
         calls = sorted({r.collected.api_calls for r in defaults + one_process} | {r.requests for r in defaults})
