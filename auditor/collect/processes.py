@@ -2,9 +2,10 @@
 
 One interpreter runs one thread of Python at a time, and reading an account is mostly botocore's Python:
 signing, events, parsing, about 1.5 ms of CPU a call. Past a few accounts a run is bound by that CPU, not by
-the calls in flight, so the accounts are split between worker processes, two per CPU by default. Without a
-role to assume, the parts given out are the regions of the caller's own account instead (and its global keys):
-one account in every region is as much CPU as several accounts (see collect._caller_in_processes).
+the calls in flight, so the accounts are split between worker processes, two per CPU by default. When there is
+one account only (the caller's own, or a single member account), the parts given out are its regions instead
+(and its global keys): one account in every region is as much CPU as several accounts (see
+collect._regions_in_processes).
 
 The workers are made with fork, after the caller's identity, the account list and the API models are ready,
 so they start at once, with nothing to load and nothing to pickle on the way in. fork is only safe while this
