@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,9 +62,24 @@ def _seed() -> dict[str, str]:
 
 def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, regions: list[str] | None = None,
              **kwargs: Any) -> collection.Collected:
-    assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
+    _alone()
     return collect(boto3.Session(region_name=REGION), regions or [REGION], now=NOW, max_processes=max_processes,
                    accounts=AccountRequest(role_name=ROLE, account_ids=accounts), **kwargs)
+
+
+def _alone(wait: float = 15.0) -> None:
+    """Only this thread runs, or the collection would not fork its workers (it reads in one process instead).
+
+    Threads of earlier test modules can outlive them: a test server's thread serving a kept-alive connection
+    of a client that is garbage but not yet collected ends only when the collector closes that connection. So
+    the garbage is collected first, and those threads get a few seconds to end; any still running are named.
+    """
+    gc.collect()
+    deadline = time.monotonic() + wait
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    others = [thread.name for thread in threading.enumerate() if thread is not threading.current_thread()]
+    assert not others, f"threads left running in the test process, the workers cannot fork: {others}"
 
 
 def _cidrs(document: dict[str, Any], account_id: str) -> set[str]:
@@ -114,7 +130,7 @@ def members_regions(members: dict[str, str]) -> dict[str, str]:
 
 
 def _collect_callers(max_processes: int, **kwargs: Any) -> collection.Collected:
-    assert threading.active_count() == 1, "a thread left running in the test process: the workers cannot fork"
+    _alone()
     return collect(boto3.Session(region_name=REGION), list(CALLER_REGIONS), now=NOW, max_processes=max_processes,
                    **kwargs)
 
@@ -327,6 +343,7 @@ def test_how_many_workers(monkeypatch: pytest.MonkeyPatch, requested: int | None
 
 
 def test_no_worker_while_another_thread_runs() -> None:
+    _alone()
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -350,6 +367,7 @@ def test_processes_from_the_flag_or_the_config_file(members: dict[str, str], tmp
                                                     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                                     flags: tuple[str, ...], config: str, expected: str) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default: two per CPU, up to the 3 accounts
+    _alone()
     settings = tmp_path / "auditor.toml"
     settings.write_text(config)
     code, _, err = run_cli(capsys, "collect", "--config", str(settings), "--role-name", ROLE,
@@ -413,7 +431,6 @@ def test_workers_end_when_the_caller_is_killed(tmp_path: Any) -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     caller = subprocess.Popen([sys.executable, "-c", CALLER_SCRIPT], stdout=subprocess.PIPE, text=True)
     try:
