@@ -132,8 +132,20 @@ def fault_proxy(upstream: str, rules: list[Rule]) -> Iterator[FaultProxy]:
     assert parsed.hostname == LOOPBACK, "the proxy only forwards to 127.0.0.1"
     state = FaultProxy(url="", upstream=upstream, rules=list(rules))
 
+    open_connections: set[socket.socket] = set()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            with state.lock:
+                open_connections.add(self.connection)
+
+        def finish(self) -> None:
+            with state.lock:
+                open_connections.discard(self.connection)
+            super().finish()
 
         def handle_any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -193,7 +205,11 @@ def fault_proxy(upstream: str, rules: list[Rule]) -> Iterator[FaultProxy]:
             pass
 
     class Server(ThreadingHTTPServer):
-        daemon_threads = True
+        # Each connection's thread is joined when the proxy stops (its connection shut down first, below): a thread
+        # left serving a kept-alive connection of a client that is garbage but not yet collected outlived the
+        # fault tests, and the worker-process tests, which fork only while no other thread runs, could not fork.
+        daemon_threads = False
+        block_on_close = True
         request_queue_size = LISTEN_QUEUE  # not socketserver's 5: see tests/servers.py
 
         def handle_error(self, request: Any, client_address: Any) -> None:
@@ -208,5 +224,11 @@ def fault_proxy(upstream: str, rules: list[Rule]) -> Iterator[FaultProxy]:
     finally:
         state.stopping.set()
         server.shutdown()
-        server.server_close()
+        with state.lock:
+            for connection in open_connections:  # a thread waiting for the next request on it ends now
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed meanwhile
+        server.server_close()  # joins every connection's thread (block_on_close)
         thread.join(timeout=10)
