@@ -141,3 +141,22 @@ def test_aud001_says_what_an_ec2_regions_error_means(region: str, code: str, say
 
     assert [f.resource_id for f in findings] == ["ec2:Regions"]
     assert findings[0].message.startswith(f"{says} in {ACCOUNT}/{region} ({code}: the collector's words)")
+
+
+@pytest.mark.parametrize(("account", "region", "says"), [
+    pytest.param(ACCOUNT, REGION, "the worker process reading the region exited before it was done, so nothing in "
+                 "it could be read", id="fail_a_region_of_one_account_split_between_workers"),
+    pytest.param(ACCOUNT, "global", "the worker process reading the account's global keys exited before it was "
+                 "done, so they could not be read", id="fail_the_global_keys_while_its_regions_were_read"),
+    pytest.param(OTHER_ACCOUNT, "global", "the worker process reading the account exited before it was done, so "
+                 "nothing could be read", id="fail_a_whole_account"),
+])
+def test_aud001_says_what_a_dead_worker_took(account: str, region: str, says: str) -> None:
+    builder = _builder_with_peering()  # ACCOUNT's REGION is read; OTHER_ACCOUNT has nothing in the snapshot
+    builder.errors.append({"account_id": account, "region": region, "key": "auditor:Worker",
+                           "operation": "Collect", "code": "WorkerExited", "message": "the collector's words"})
+
+    findings = run_rule("AUD001", builder.build())
+
+    assert [(f.account_id, f.region, f.resource_id) for f in findings] == [(account, region, "auditor:Worker")]
+    assert findings[0].message.startswith(f"{says} in {account}/{region} (WorkerExited: the collector's words)")
