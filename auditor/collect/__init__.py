@@ -151,9 +151,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
                                        per_region=per_region, tracker=tracker, max_processes=max_processes)
         done(account_id, outcome)
     elif workers > 1:
-        # the models every worker needs, loaded once here: the workers start as copies of this process
-        for service in sorted({"ec2", *(c.service for c in (collectors or REGISTRY.values()))}):
-            clients.get(service, home)
+        _load_models(clients, collectors or REGISTRY.values(), home)
         member_setup_calls = processes.read_in_processes(
             account_plan.account_ids, workers, max_workers, read, [clients], on_outcome=done, tracker=tracker)
     else:
@@ -230,13 +228,11 @@ def _one_member(session: boto3.Session, clients: aws.Clients, identity: aws.Iden
 
     def read_regions(member: aws.Clients, chosen: list[str]) -> tuple[AccountCollection, int]:
         nonlocal used
-        used = processes.count(max_processes, min(len(chosen), max_workers))
-        if used > 1:
-            return _regions_in_processes(member, account_id, chosen, home, collectors=collectors, workers=used,
-                                         max_workers=max_workers, per_account=per_account, per_region=per_region,
-                                         tracker=tracker, also=(clients,))
-        return collect_account(member, account_id, chosen, home, collectors=collectors, max_workers=per_account,
-                               max_in_flight_per_region=per_region, progress=tracker), 0
+        collection, calls, used = _one_account(
+            member, account_id, chosen, home, collectors=collectors, max_workers=max_workers,
+            per_account=per_account, per_region=per_region, tracker=tracker, max_processes=max_processes,
+            also=(clients,))
+        return collection, calls
 
     outcome = _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
                               request, account_id, regions, home, run=lambda call: call(),
@@ -304,15 +300,9 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
         raise UserError(f"none of the requested regions is enabled for account {account_id} "
                         f"({', '.join(error.region for error in region_errors)}): not read")
     tracker = Tracker(progress, accounts=1)
-    workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
-    worker_calls = 0
-    if workers > 1:
-        collection, worker_calls = _regions_in_processes(
-            clients, account_id, chosen, home, collectors=collectors, workers=workers, max_workers=max_workers,
-            per_account=per_account, per_region=per_region, tracker=tracker)
-    else:
-        collection = collect_account(clients, account_id, chosen, home, collectors=collectors,
-                                     max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)
+    collection, worker_calls, workers = _one_account(
+        clients, account_id, chosen, home, collectors=collectors, max_workers=max_workers, per_account=per_account,
+        per_region=per_region, tracker=tracker, max_processes=max_processes)
     collection.errors.extend(region_errors)
     tracker.update(accounts_done=1)
     if not collection.read_anything():
@@ -321,6 +311,30 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     if on_shard:
         on_shard(account_id, document)
     return Collected(document, [collection], clients.calls + worker_calls, collection.seconds, processes=workers)
+
+
+def _one_account(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
+                 collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
+                 tracker: Tracker, max_processes: int | None,
+                 also: tuple[aws.Clients, ...] = ()) -> tuple[AccountCollection, int, int]:
+    """The only account of a run, in its chosen regions: (its collection, the calls worker processes made, the
+    worker processes it was read in: 1 is this one). Its regions are shared out between workers when there are
+    several and fork is usable (see _regions_in_processes)."""
+    workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
+    if workers > 1:
+        collection, calls = _regions_in_processes(
+            clients, account_id, chosen, home, collectors=collectors, workers=workers, max_workers=max_workers,
+            per_account=per_account, per_region=per_region, tracker=tracker, also=also)
+        return collection, calls, workers
+    return collect_account(clients, account_id, chosen, home, collectors=collectors, max_workers=per_account,
+                           max_in_flight_per_region=per_region, progress=tracker), 0, 1
+
+
+def _load_models(clients: aws.Clients, collectors: Iterable[Collector], home: str) -> None:
+    """The API models every worker needs, loaded here once (a client each), before the workers are forked as copies
+    of this process."""
+    for service in sorted({"ec2", *(collector.service for collector in collectors)}):
+        clients.get(service, home)
 
 
 def _regions_in_processes(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
@@ -342,8 +356,7 @@ def _regions_in_processes(clients: aws.Clients, account_id: str, chosen: list[st
     global_keys = [collector for collector in selected if collector.scope == GLOBAL]
     regional_keys = [collector for collector in selected if collector.scope != GLOBAL]
     parts = ([GLOBAL_REGION_KEY] if global_keys else []) + (list(chosen) if regional_keys else [])
-    for service in sorted({collector.service for collector in selected}):  # the models, loaded before the fork
-        clients.get(service, home)
+    _load_models(clients, selected, home)
     share = max(1, per_account // workers)
 
     def read(first: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],
