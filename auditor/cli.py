@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.config import WHOLE_NUMBERS
 from auditor.errors import Interrupted, UserError
 from auditor.graph_cli import graph_command
 from auditor.merge import merge_command
@@ -32,13 +33,15 @@ def aws_options(command: Any) -> Any:
         "--regions", "--region", "regions", multiple=True, callback=split_list, metavar="R1,R2",
         help="Regions to read (default: every region enabled for the account).")(command)
     command = click.option(
-        "--max-workers", type=click.IntRange(1, 256), default=64, show_default=True,
+        "--max-workers", type=click.IntRange(1, WHOLE_NUMBERS["max_workers"]), default=64, show_default=True,
         help="API calls in flight at once, in total.")(command)
     command = click.option(
-        "--max-workers-per-account", "max_workers_per_account", type=click.IntRange(1, 256), default=None,
+        "--max-workers-per-account", "max_workers_per_account",
+        type=click.IntRange(1, WHOLE_NUMBERS["max_workers_per_account"]), default=None,
         help="API calls in flight at once in any one account  [default: --max-workers]")(command)
     command = click.option(
-        "--max-workers-per-region", "max_workers_per_region", type=click.IntRange(1, 256), default=None,
+        "--max-workers-per-region", "max_workers_per_region",
+        type=click.IntRange(1, WHOLE_NUMBERS["max_workers_per_region"]), default=None,
         expose_value=False, callback=_keep_aside,
         help="API calls in flight at once in any one region of an account (EC2 limits each account's request "
              "rate per region)  [default: 16, at most --max-workers]")(command)
@@ -97,7 +100,7 @@ def account_options(command: Any) -> Any:
     resolved = click.option("--accounts", "accounts", multiple=True, callback=split_list, metavar="ID,ID",
                             help="Read these accounts (12-digit ids) through --role-name.")(resolved)
     resolved = click.option(
-        "--processes", "processes", type=click.IntRange(1, 64), default=None, metavar="N",
+        "--processes", "processes", type=click.IntRange(1, WHOLE_NUMBERS["processes"]), default=None, metavar="N",
         expose_value=False, callback=_keep_aside,
         help="Read the accounts (for one account, its regions) in N worker processes, each with its share of "
              "--max-workers (Linux; elsewhere 1)  [default: two per CPU, at most 8]")(resolved)

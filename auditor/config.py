@@ -16,7 +16,7 @@ from auditor.reports import RENDERERS
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 FORMATS = tuple(sorted(RENDERERS))
 
-# Whole-number keys: key -> the largest value (the smallest is 1), as the flags of that name accept.
+# Whole-number keys: key -> the largest value (the smallest is 1); the flags of that name take the same range.
 WHOLE_NUMBERS = {"max_workers": 256, "max_workers_per_account": 256, "max_workers_per_region": 256, "processes": 64}
 # Keys that give command-line flags their defaults: key -> (type check, description of the type).
 FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {

@@ -377,7 +377,7 @@ def _regions_in_processes(clients: aws.Clients, account_id: str, chosen: list[st
     outcomes: dict[str, Outcome] = {}
     calls = processes.read_in_processes(
         parts, workers, max_workers, read, [clients, *also], on_outcome=outcomes.__setitem__, tracker=tracker,
-        lost=lambda part, exitcode: (None, [processes.part_lost(account_id, part, exitcode)], 0))
+        lost=lambda part, exitcode: (None, [processes.worker_exited(account_id, exitcode, part)], 0))
     whole = AccountCollection(account_id)
     for part in parts:
         collection, errors, _ = outcomes[part]

@@ -135,7 +135,7 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     Returns the calls the workers made through `clients` (each worker's own copies: the caller's, for AssumeRole;
     an account's, when the parts are its regions).
 
-    The ids may name other parts than accounts (the regions of the caller's own account): `lost` then makes the
+    The ids may name other parts than accounts (the regions of a run's only account): `lost` then makes the
     outcome of a part whose worker died (by default, an account not read)."""
     lost = lost or _lost
     context = multiprocessing.get_context("fork")
@@ -220,17 +220,16 @@ def _until_alone(timeout: float = 1.0) -> None:
 
 
 def _lost(account_id: str, exitcode: int | None) -> Outcome:
-    return None, [CollectionError(account_id, GLOBAL_REGION_KEY, WORKER_KEY, "Collect", "WorkerExited",
-                                  f"the worker process reading account {account_id} exited (code {exitcode}) "
-                                  "before it was done: not read")], 0
+    return None, [worker_exited(account_id, exitcode)], 0
 
 
-def part_lost(account_id: str, region: str, exitcode: int | None) -> CollectionError:
-    """The error for a part of one account (a region, or its global keys) whose worker died before sending it."""
-    what = "global keys" if region == GLOBAL_REGION_KEY else f"region {region}"
-    return CollectionError(account_id, region, WORKER_KEY, "Collect", "WorkerExited",
-                           f"the worker process reading the {what} of account {account_id} exited (code {exitcode}) "
-                           "before it was done: not read")
+def worker_exited(account_id: str, exitcode: int | None, region: str | None = None) -> CollectionError:
+    """The error for an account whose worker died before sending it back or, with `region`, for the part of one
+    account it was reading (a region, or GLOBAL_REGION_KEY: the account's global keys)."""
+    what = (f"account {account_id}" if region is None else
+            f"the {'global keys' if region == GLOBAL_REGION_KEY else f'region {region}'} of account {account_id}")
+    return CollectionError(account_id, region or GLOBAL_REGION_KEY, WORKER_KEY, "Collect", "WorkerExited",
+                           f"the worker process reading {what} exited (code {exitcode}) before it was done: not read")
 
 
 __all__ = ["count", "read_in_processes", "usable"]

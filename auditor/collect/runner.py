@@ -86,7 +86,8 @@ class AccountCollection:
         return dict(counts)
 
 
-# One member account's outcome: its collection (None when not read), the errors that stopped it, the calls it made.
+# One account's (or one part's) outcome: its collection (None when not read), the errors that stopped it, and the
+# calls it made through clients of its own (the calls through the caller's clients are counted by those).
 Outcome = tuple[AccountCollection | None, list[CollectionError], int]
 
 
