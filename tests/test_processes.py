@@ -49,15 +49,17 @@ def members(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 
 
 def _seed() -> dict[str, str]:
-    cidrs = {}
-    for n, account_id in enumerate(MEMBERS, 1):
-        credentials = boto3.client("sts", region_name=REGION).assume_role(
-            RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
-        ec2 = boto3.client("ec2", region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
-                           aws_secret_access_key=credentials["SecretAccessKey"],
-                           aws_session_token=credentials["SessionToken"])
-        cidrs[account_id] = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["CidrBlock"]
-    return cidrs
+    return {account_id: _member_vpc(account_id, REGION, f"10.{n}.0.0/16") for n, account_id in enumerate(MEMBERS, 1)}
+
+
+def _member_vpc(account_id: str, region: str, cidr: str) -> str:
+    """A VPC made in a member account (through its role), in that region: its CIDR."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
+    ec2 = boto3.client("ec2", region_name=region, aws_access_key_id=credentials["AccessKeyId"],
+                       aws_secret_access_key=credentials["SecretAccessKey"],
+                       aws_session_token=credentials["SessionToken"])
+    return str(ec2.create_vpc(CidrBlock=cidr)["Vpc"]["CidrBlock"])
 
 
 def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, regions: list[str] | None = None,
@@ -117,16 +119,8 @@ def callers_regions(members: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def members_regions(members: dict[str, str]) -> dict[str, str]:
     """The first member account with a VPC in each region of CALLER_REGIONS: region -> its CIDR."""
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBERS[0]}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
-    cidrs = {REGION: members[MEMBERS[0]]}
-    for n, region in enumerate(CALLER_REGIONS):
-        if region != REGION:
-            cidrs[region] = boto3.client(
-                "ec2", region_name=region, aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
-            ).create_vpc(CidrBlock=f"10.{60 + n}.0.0/16")["Vpc"]["CidrBlock"]
-    return cidrs
+    return {region: members[MEMBERS[0]] if region == REGION else _member_vpc(MEMBERS[0], region, f"10.{60 + n}.0.0/16")
+            for n, region in enumerate(CALLER_REGIONS)}
 
 
 def _collect_callers(max_processes: int, **kwargs: Any) -> collection.Collected:
