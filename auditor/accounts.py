@@ -18,6 +18,7 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
+from auditor import client_models
 from auditor.aws import CREDENTIAL_ERROR_CODES, Clients
 from auditor.errors import UserError
 
@@ -158,11 +159,20 @@ def assumed_session(base: boto3.Session, credentials: botocore.credentials.Crede
     Unguarded until given to aws.Clients, which installs the guard on it as on the caller's session.
     """
     base_core = base._session  # noqa: SLF001 - botocore's session behind boto3's
-    core = botocore.session.Session(profile=base_core.get_config_variable("profile"))
+    # botocore's own handlers, copied rather than registered anew (client_models.session_event_hooks); none of
+    # the base session's own (its guard, a test's injected faults) come along.
+    hooks = client_models.session_event_hooks()
+    core = botocore.session.Session(profile=base_core.get_config_variable("profile"), event_hooks=hooks,
+                                    include_builtin_handlers=hooks is None)
     core._credentials = credentials  # noqa: SLF001 - botocore has no public setter for refreshable credentials
     # The API models and endpoint rules read once for all accounts: loading them again in every account's
     # session costs about half a second of CPU per account (the EC2 model alone is megabytes of JSON).
-    core.register_component("data_loader", base_core.get_component("data_loader"))
+    loader = base_core.get_component("data_loader")
+    core.register_component("data_loader", loader)
     core._register_internal_component(  # noqa: SLF001
         "endpoint_resolver", base_core._get_internal_component("endpoint_resolver"))  # noqa: SLF001
-    return boto3.Session(botocore_session=core, region_name=region)
+    session = boto3.Session(botocore_session=core, region_name=region)
+    # boto3 adds its own data directory to the loader's search paths with every session it wraps: on the shared
+    # loader, one more copy of it an account, each looked in again by every lookup that misses.
+    loader.search_paths[:] = dict.fromkeys(loader.search_paths)
+    return session

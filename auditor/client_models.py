@@ -16,20 +16,28 @@ after botocore's aliasing (`before-call.directconnect.X` is `before-call.direct-
 takes about 0.15 ms and a call emits a dozen, so a client's first call of an operation spent about 2 ms there.
 The aliases are botocore's fixed table, so `share_event_names` gives every client one cache of them.
 
-botocore has no public hook for any of this: `install` wraps two methods of botocore.client.ClientCreator and
-`share_event_names` replaces one attribute of a client's emitter, checked for in the pinned botocore
-(constraints.txt) by tests/test_client_models.py. When a botocore release no longer has them, clients are
-built and emit as botocore makes them: slower, never wrong.
+Each account's session (accounts.assumed_session) is a new botocore session, which registers botocore's
+built-in event handlers one by one: about 10 ms of CPU a session (each handler's signature is inspected, each
+event name aliased), as much as three of its API calls. `session_event_hooks` registers them once in a process
+and gives each new session a copy (about 0.7 ms): the same handlers, in the same order.
+
+botocore has no public hook for any of this: `install` wraps two methods of botocore.client.ClientCreator,
+`share_event_names` replaces one attribute of a client's emitter and `session_event_hooks` reads a new
+session's emitter, checked for in the pinned botocore (constraints.txt) by tests/test_client_models.py. When a
+botocore release no longer has them, clients and sessions are built and emit as botocore makes them: slower,
+never wrong.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import weakref
 from typing import Any
 
+import botocore.session
 from botocore.client import ClientCreator
-from botocore.hooks import EventAliaser
+from botocore.hooks import EventAliaser, HierarchicalEmitter
 from botocore.utils import EVENT_ALIASES
 
 WRAPPED = ("_load_service_model", "_create_client_class")
@@ -41,6 +49,8 @@ _models: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], Any]] = wea
 _classes: weakref.WeakKeyDictionary[Any, dict[Any, type]] = weakref.WeakKeyDictionary()
 # event name -> its name after EVENT_ALIASES, for every client whose emitter aliases with that table
 _event_names: dict[str, str] = {}
+# the event handlers of a new botocore session, registered once; each new session gets a copy
+_session_hooks: list[HierarchicalEmitter] = []
 
 
 def install(creator: type = ClientCreator) -> bool:
@@ -88,3 +98,15 @@ def share_event_names(client: Any) -> bool:
         return False
     events._alias_name_cache = _event_names  # noqa: SLF001 - see the module docstring
     return True
+
+
+def session_event_hooks() -> HierarchicalEmitter | None:
+    """A copy of the event handlers botocore registers in every new session, for a new session's `event_hooks`
+    (with include_builtin_handlers=False). None when this botocore's sessions do not keep them where expected."""
+    with _lock:
+        if not _session_hooks:
+            hooks = getattr(botocore.session.Session(), "_original_handler", None)
+            if not isinstance(hooks, HierarchicalEmitter):
+                return None
+            _session_hooks.append(hooks)  # never given out itself: every session changes its own copy
+        return copy.copy(_session_hooks[0])

@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 import botocore.credentials
+import botocore.handlers
+import botocore.hooks
 import botocore.loaders
 import botocore.session
 from botocore.awsrequest import AWSResponse
@@ -162,3 +164,63 @@ def test_an_emitter_with_other_aliases_keeps_its_own_names() -> None:
     assert client_models.share_event_names(client) is False
     assert events._alias_name_cache is not client_models._event_names
     assert client_models.share_event_names(object()) is False
+
+
+def _handlers(emitter: Any, event_name: str) -> list[Any]:
+    return list(emitter._handlers.prefix_search(event_name))
+
+
+def test_a_new_session_gets_a_copy_of_botocores_own_handlers_and_nothing_else() -> None:
+    hooks = client_models.session_event_hooks()
+    assert isinstance(hooks, botocore.hooks.HierarchicalEmitter)
+    fresh = botocore.session.Session()._original_handler  # a session that registered them itself
+    names = {spec[0] for spec in botocore.handlers.BUILTIN_HANDLERS}
+    names |= {name.replace(".ec2", ".ec2.DescribeVpcs") for name in names}  # and the operations below them
+    assert len(names) > 100
+    for name in sorted(names):
+        aliased = botocore.hooks.EventAliaser(fresh)._alias_event_name(name)
+        assert _handlers(hooks, aliased) == _handlers(fresh, aliased), name
+    # each session its own copy: what one registers (its account's guard) is in no other one
+    other = client_models.session_event_hooks()
+    def guard(**_: Any) -> None:
+        pass
+
+    hooks.register("before-call.ec2.DescribeVpcs", guard)
+    assert guard in _handlers(hooks, "before-call.ec2.DescribeVpcs")
+    assert guard not in _handlers(other, "before-call.ec2.DescribeVpcs")
+    assert guard not in _handlers(client_models.session_event_hooks(), "before-call.ec2.DescribeVpcs")
+
+
+def test_an_accounts_session_has_botocores_handlers_but_none_of_the_callers() -> None:
+    base = _session()
+    mine: list[str] = []
+    base.events.register("before-call.ec2.DescribeVpcs", lambda **kwargs: mine.append("caller"))
+    member = _member(base, "AKIDMEMBER")
+    events = member._session._original_handler
+    assert _handlers(events, "before-parameter-build.ec2") == \
+        _handlers(botocore.session.Session()._original_handler, "before-parameter-build.ec2")
+    client = Clients(member).get("ec2", "us-east-1")
+    sent: list[tuple[str, str]] = []
+    _answer_locally(client, sent)
+    assert client.describe_vpcs()["Vpcs"] == [] and sent[0][0] == "AKIDMEMBER"
+    assert mine == []  # the caller's handler stayed with the caller
+
+
+def test_accounts_sessions_do_not_add_to_the_shared_loaders_search_paths() -> None:
+    base = _session(own_loader=True)
+    loader = base._session.get_component("data_loader")
+    before = list(loader.search_paths)
+    for key in ("AKIDONE", "AKIDTWO", "AKIDTHREE"):
+        _member(base, key)
+    assert loader.search_paths == before
+
+
+def test_without_a_sessions_emitter_to_copy_each_session_registers_botocores_handlers(monkeypatch) -> None:
+    monkeypatch.setattr(client_models, "session_event_hooks", lambda: None)
+    member = _member(_session(), "AKIDMEMBER")
+    assert _handlers(member._session._original_handler, "before-parameter-build.ec2") == \
+        _handlers(botocore.session.Session()._original_handler, "before-parameter-build.ec2")
+    client = Clients(member).get("ec2", "us-east-1")
+    sent: list[tuple[str, str]] = []
+    _answer_locally(client, sent)
+    assert client.describe_vpcs()["Vpcs"] == [] and sent[0][0] == "AKIDMEMBER"
