@@ -13,7 +13,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
-from auditor import __version__, client_models
+from auditor import __version__, client_models, tls
 from auditor.errors import ReadOnlyViolation, UserError
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
@@ -154,6 +154,7 @@ class Clients:
                 # that starts one scans botocore's data directory for it at once (a second of CPU per run).
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 client_models.share_event_names(client)
+                tls.share_context(client)
                 self._clients[(service, region)] = client
             return client
 

@@ -1,0 +1,139 @@
+"""Every client of a process verifies TLS with one context per CA bundle, read once (auditor.tls)."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+import urllib3.connection
+
+from auditor import aws, tls
+from tests import tls_certs
+
+EMPTY_VPCS = b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet/></DescribeVpcsResponse>'
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # kept-alive connections, as botocore's pools use them
+    timeout = 10  # a connection the client left open ends on its own
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.barrier.wait()  # type: ignore[attr-defined]  # calls overlap: each needs its own connection
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(EMPTY_VPCS)))
+        self.end_headers()
+        self.wfile.write(EMPTY_VPCS)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tls_certs.TlsFiles:
+    return tls_certs.make(tmp_path)
+
+
+@pytest.fixture
+def https(files: tls_certs.TlsFiles) -> Iterator[Callable[[int], str]]:
+    """Start an HTTPS server on 127.0.0.1 with a certificate of the test CA, answering in groups of `n` calls."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(together: int) -> str:
+        server = ThreadingHTTPServer((tls_certs.LOOPBACK, 0), _Handler)
+        server.daemon_threads = False
+        server.barrier = threading.Barrier(together, timeout=10)  # type: ignore[attr-defined]
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(files.cert, files.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, name="test-https", daemon=True).start()
+        servers.append(server)
+        return f"https://{tls_certs.LOOPBACK}:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()  # joins the connections' threads
+
+
+@pytest.fixture
+def wrapped(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The CA bundle urllib3 is told to read for each TLS connection it opens (None: none)."""
+    named: list[str | None] = []
+    wrap = urllib3.connection.ssl_wrap_socket
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        named.append(kwargs.get("ca_certs"))
+        return wrap(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.connection, "ssl_wrap_socket", counting)
+    return named
+
+
+def _clients(monkeypatch: pytest.MonkeyPatch, url: str, bundle: Path) -> aws.Clients:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    return aws.Clients(boto3.Session(region_name="us-east-1"), max_pool_connections=8)
+
+
+def _together(client: Any, calls: int) -> list[Any]:
+    with ThreadPoolExecutor(calls) as pool:
+        return list(pool.map(lambda _: client.describe_vpcs()["Vpcs"], range(calls)))
+
+
+def test_connections_verify_the_server_without_reading_the_bundle_again(monkeypatch, https, files, wrapped) -> None:
+    clients = _clients(monkeypatch, https(4), files.bundle)
+    try:
+        for region in ("us-east-1", "eu-west-1"):
+            assert _together(clients.get("ec2", region), 4) == [[]] * 4
+    finally:
+        for client in clients._clients.values():
+            client.close()
+    assert len(wrapped) == 8  # four connections a client: the calls overlapped
+    assert wrapped == [None] * 8  # none of them read the bundle
+    context = tls._contexts[str(files.bundle)]  # it was read once, into the context they all used
+    assert context.cert_store_stats()["x509_ca"] > 100  # certifi's CAs and the test CA
+    assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_server_the_bundle_does_not_trust_is_refused(monkeypatch, https, files, tmp_path, wrapped) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one connection a client: a refused one is not tried again
+    url = https(1)
+    trusted = _clients(monkeypatch, url, files.bundle).get("ec2", "us-east-1")
+    assert trusted.describe_vpcs()["Vpcs"] == []  # the process has a context for that bundle now
+    trusted.close()
+    (tmp_path / "other").mkdir()
+    other = tls_certs.make(tmp_path / "other", with_certifi=False)
+    stranger = _clients(monkeypatch, url, other.bundle).get("ec2", "us-east-1")  # another CA only
+    with pytest.raises(botocore.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        stranger.describe_vpcs()
+    stranger.close()
+    assert wrapped == [None, None]
+
+
+def test_clients_that_do_not_verify_or_present_a_certificate_keep_their_own_context(files) -> None:
+    session = boto3.Session(region_name="us-east-1")
+    unverified = session.client("ec2", verify=False)
+    assert tls.share_context(unverified) is False
+    config = botocore.config.Config(client_cert=(str(files.cert), str(files.key)))
+    presenting = session.client("ec2", config=config)
+    assert tls.share_context(presenting) is False
+    assert presenting._endpoint.http_session._manager.connection_pool_kw["ssl_context"] not in tls._contexts.values()
+
+
+def test_the_pinned_botocore_has_what_is_changed(files) -> None:
+    client = boto3.Session(region_name="us-east-1").client("ec2", verify=str(files.bundle))
+    assert tls.share_context(client) is True
+    http = client._endpoint.http_session
+    assert http._manager.connection_pool_kw["ssl_context"] is tls._contexts[str(files.bundle)]
+    assert http._get_ssl_context() is tls._contexts[str(files.bundle)]  # the pools behind a proxy too
+    assert tls.share_context(object()) is False
