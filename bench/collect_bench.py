@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/collect_bench.py                # 3 accounts x 2 regions, 50 ms a request
     .venv/bin/python bench/collect_bench.py --latency 0.1
+    .venv/bin/python bench/collect_bench.py --tls            # HTTPS, as AWS's endpoints speak it
 
 A moto server (its own process, on 127.0.0.1) holds 3 member accounts x 2 regions, each with a small but
 complete network. A forwarding proxy on 127.0.0.1 (asyncio, in a process of its own) holds every request
-`--latency` seconds before passing it on, and counts them. The real collection (auditor.collect.collect,
+`--latency` seconds before passing it on, and counts them. With --tls it speaks HTTPS, with a certificate of a
+test CA, and AWS_CA_BUNDLE is certifi's CAs with that CA added (tests/tls_certs.py): each new connection then
+costs a TLS handshake and its certificate check, as with AWS. The real collection (auditor.collect.collect,
 AssumeRole into each account) runs through AWS_ENDPOINT_URL=proxy:
 
   (a) concurrent, default settings (--max-workers 64, 16 per region, two worker processes per CPU), and the
@@ -32,8 +35,10 @@ import multiprocessing
 import os
 import resource
 import socket
+import ssl
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -109,8 +114,10 @@ class LatencyProxy:
     a request, a tenth of what the two cores had to give to the collection.)
     """
 
-    def __init__(self, upstream_port: int, latency: float, replay: bool = True, port: int = 0) -> None:
+    def __init__(self, upstream_port: int, latency: float, replay: bool = True, port: int = 0,
+                 tls: tuple[str, str] | None = None) -> None:
         self.upstream_port = upstream_port
+        self.tls = tls  # (certificate, key) files: serve HTTPS
         self.latency = latency
         self.replay = replay
         self.port = port
@@ -134,7 +141,11 @@ class LatencyProxy:
         asyncio.run(self._serve())
 
     async def _serve(self) -> None:
-        server = await asyncio.start_server(self._connection, LOOPBACK, self.port, backlog=512)
+        context = None
+        if self.tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls)
+        server = await asyncio.start_server(self._connection, LOOPBACK, self.port, backlog=512, ssl=context)
         async with server:
             await server.serve_forever()
 
@@ -203,21 +214,24 @@ def _response(status: int, headers: list[tuple[str, str]], payload: bytes) -> by
     return "\r\n".join(lines).encode("latin-1") + payload
 
 
-def _serve_proxy(upstream_port: int, latency: float, replay: bool, port: int) -> None:
-    LatencyProxy(upstream_port, latency, replay, port).serve_forever()
+def _serve_proxy(upstream_port: int, latency: float, replay: bool, port: int, tls: tuple[str, str] | None) -> None:
+    LatencyProxy(upstream_port, latency, replay, port, tls).serve_forever()
 
 
 class ProxyProcess:
     """The latency proxy in a process of its own, as the network would be: holding requests costs the
     collection's interpreter nothing (in its process, the proxy's HTTP handling took a share of its CPU)."""
 
-    def __init__(self, upstream_port: int, latency: float, replay: bool) -> None:
+    def __init__(self, upstream_port: int, latency: float, replay: bool, tls: Any = None) -> None:
+        """`tls`: tests.tls_certs.TlsFiles, to serve HTTPS with its certificate (and ask for counts trusting it)."""
         port = _free_port()
-        self.url = f"http://{LOOPBACK}:{port}"
+        self.url = f"{'https' if tls else 'http'}://{LOOPBACK}:{port}"
+        self.context = ssl.create_default_context(cafile=str(tls.ca)) if tls else None
         self.last_replayed = 0
         self.last_cpu = 0.0
+        served = (str(tls.cert), str(tls.key)) if tls else None
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve_proxy, args=(upstream_port, latency, replay, port), daemon=True)
+            target=_serve_proxy, args=(upstream_port, latency, replay, port, served), daemon=True)
         self.process.start()
         for _ in range(200):
             try:
@@ -228,11 +242,20 @@ class ProxyProcess:
         raise SystemExit("latency proxy did not start")
 
     def take(self) -> int:
-        with urllib.request.urlopen(f"{self.url}{TAKE_PATH}", timeout=5) as response:
+        with urllib.request.urlopen(f"{self.url}{TAKE_PATH}", timeout=5, context=self.context) as response:
             counts = json.loads(response.read())
         self.last_replayed = counts["replayed"]
         self.last_cpu = counts["cpu"]
         return int(counts["requests"])
+
+
+def tls_files() -> Any:
+    """A test CA's certificate for the proxy, and AWS_CA_BUNDLE set to certifi's CAs with that CA added."""
+    from tests import tls_certs
+
+    files = tls_certs.make(Path(tempfile.mkdtemp(prefix="auditor-bench-tls-")))
+    os.environ["AWS_CA_BUNDLE"] = str(files.bundle)
+    return files
 
 
 def _client(url: str, service: str, account_id: str, region: str) -> Any:
@@ -396,13 +419,15 @@ def main() -> None:
     parser.add_argument("--no-replay", dest="replay", action="store_false",
                         help="send every request to moto (its CPU time, about 20 ms a request here, then dominates)")
     parser.add_argument("--runs", type=int, default=5, help="runs of (a) and of each region alone (default 5)")
+    parser.add_argument("--tls", action="store_true", help="the proxy speaks HTTPS (a test CA's certificate)")
     args = parser.parse_args()
 
     moto_url, moto_process = start_moto()
     proxy: ProxyProcess | None = None
     try:
         created = seed(moto_url)
-        proxy = ProxyProcess(int(moto_url.rsplit(":", 1)[1]), args.latency, args.replay)
+        tls = tls_files() if args.tls else None
+        proxy = ProxyProcess(int(moto_url.rsplit(":", 1)[1]), args.latency, args.replay, tls)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
         print(f"moto on {moto_url}, latency proxy on {proxy.url} ({args.latency * 1000:.0f} ms a request), "
               f"AWS_MAX_ATTEMPTS=1, {os.cpu_count()} CPUs")
