@@ -124,18 +124,20 @@ class LatencyProxy:
         self.cache: dict[tuple[str, str, str, bytes], bytes] = {}
         self.replayed = 0
         self.requests = 0
+        self.connections = 0  # opened by the client: with --tls, a handshake each
         self.cpu_mark = time.process_time()
         self.operations: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.local = threading.local()
 
-    def take(self) -> tuple[int, int, float]:
-        """(requests, of which replayed, CPU seconds this process spent) since the last take."""
+    def take(self) -> tuple[int, int, float, int]:
+        """(requests, of which replayed, CPU seconds this process spent, connections opened) since the last take."""
         with self.lock:
             count, self.requests = self.requests, 0
             replayed, self.replayed = self.replayed, 0
             cpu, self.cpu_mark = time.process_time() - self.cpu_mark, time.process_time()
-            return count, replayed, cpu
+            connections, self.connections = self.connections, 0
+            return count, replayed, cpu, connections
 
     def serve_forever(self) -> None:
         asyncio.run(self._serve())
@@ -153,6 +155,8 @@ class LatencyProxy:
         # One write per response, but still: without this, Nagle's algorithm and the client's delayed ACK can add
         # about 40 ms to a response, on top of the latency asked for.
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.lock:
+            self.connections += 1
         try:
             while True:
                 try:
@@ -172,7 +176,8 @@ class LatencyProxy:
     async def _answer(self, method: str, path: str, headers: dict[str, str], lowered: dict[str, str],
                       body: bytes) -> bytes:
         if path == TAKE_PATH:  # the benchmark asking for the counts (not a request to measure)
-            counts = json.dumps(dict(zip(("requests", "replayed", "cpu"), self.take(), strict=True))).encode()
+            counts = json.dumps(dict(zip(("requests", "replayed", "cpu", "connections"), self.take(),
+                                         strict=True))).encode()
             return _response(200, [], counts)
         target = lowered.get("x-amz-target", "")
         action = target.rsplit(".", 1)[-1] if target else next(
@@ -229,6 +234,7 @@ class ProxyProcess:
         self.context = ssl.create_default_context(cafile=str(tls.ca)) if tls else None
         self.last_replayed = 0
         self.last_cpu = 0.0
+        self.last_connections = 0
         served = (str(tls.cert), str(tls.key)) if tls else None
         self.process = multiprocessing.get_context("spawn").Process(
             target=_serve_proxy, args=(upstream_port, latency, replay, port, served), daemon=True)
@@ -246,6 +252,7 @@ class ProxyProcess:
             counts = json.loads(response.read())
         self.last_replayed = counts["replayed"]
         self.last_cpu = counts["cpu"]
+        self.last_connections = counts["connections"] - 1  # not the one this asked on
         return int(counts["requests"])
 
 
@@ -380,6 +387,7 @@ class Run(NamedTuple):
     requests: int  # at the proxy
     cpu: float  # CPU seconds of the collection: this process and its worker processes
     proxy_cpu: float  # CPU seconds the proxy spent meanwhile
+    connections: int  # opened to the proxy
 
 
 def run(proxy: ProxyProcess, *, accounts: tuple[str, ...], regions: tuple[str, ...],
@@ -400,7 +408,7 @@ def run(proxy: ProxyProcess, *, accounts: tuple[str, ...], regions: tuple[str, .
                         accounts=AccountRequest(role_name=ROLE, account_ids=accounts), max_processes=processes)
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_before  # this process and its workers (joined by now)
-    return Run(seconds, collected, proxy.take(), cpu, proxy.last_cpu)
+    return Run(seconds, collected, proxy.take(), cpu, proxy.last_cpu, proxy.last_connections)
 
 
 def _cpu_seconds() -> float:
@@ -447,13 +455,15 @@ def main() -> None:
         concurrent_runs: list[Run] = []
         one_process_times: list[float] = []
         alone: dict[tuple[str, str], list[float]] = {(a, r): [] for a in ACCOUNTS for r in REGIONS}
+        alone_connections: dict[tuple[str, str], int] = {}
         for _ in range(args.runs):
             concurrent_runs.append(run(proxy, accounts=ACCOUNTS, regions=REGIONS, **default))
             replayed = proxy.last_replayed
             one_process_times.append(run(proxy, accounts=ACCOUNTS, regions=REGIONS, processes=1, **default).seconds)
             for account_id, region in alone:
-                alone[(account_id, region)].append(run(proxy, accounts=(account_id,), regions=(region,),
-                                                       max_workers=256, per_account=256).seconds)
+                one = run(proxy, accounts=(account_id,), regions=(region,), max_workers=256, per_account=256)
+                alone[(account_id, region)].append(one.seconds)
+                alone_connections[(account_id, region)] = one.connections
         concurrent, concurrent_requests = concurrent_runs[-1].collected, concurrent_runs[-1].requests
         concurrent_times = [r.seconds for r in concurrent_runs]
         sequential_s, sequential, sequential_requests, *_ = run(proxy, accounts=ACCOUNTS, regions=REGIONS,
@@ -477,12 +487,14 @@ def main() -> None:
         proxy_cpu = statistics.median(r.proxy_cpu for r in concurrent_runs)
         cpus = os.cpu_count() or 1
         print(f"    CPU time of (a), median: {cpu:.2f} s in the collection's processes, {proxy_cpu:.2f} s in the "
-              f"proxy; on {cpus} CPUs that alone takes {(cpu + proxy_cpu) / cpus:.2f} s")
+              f"proxy; on {cpus} CPUs that alone takes {(cpu + proxy_cpu) / cpus:.2f} s; "
+              f"{statistics.median(r.connections for r in concurrent_runs):.0f} connections opened (median)")
         print(f"(b) sequential, --max-workers 1:                {sequential_s:5.2f} s, "
               f"{sequential.api_calls} API calls, {sequential_requests} requests; same snapshot as (a): {same}")
         print(f"(c) slowest region alone ({slowest[0]} {slowest[1]}, unbounded): best {critical_best:5.2f} s; "
               f"the highest median of any region {critical_median:5.2f} s "
-              f"(fastest region's best {min(min(times) for times in alone.values()):.2f} s)")
+              f"(fastest region's best {min(min(times) for times in alone.values()):.2f} s); "
+              f"{alone_connections[slowest]} connections opened")
         print(f"\nminimum calls for these resources: {minimum} = "
               + " + ".join(f"{n} {part}" for part, n in sorted(parts.items()) if n))
         errors = Counter(f"{e['key']} {e['code']}" for e in concurrent.document["errors"])
