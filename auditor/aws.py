@@ -13,7 +13,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
-from auditor import __version__, client_models, tls
+from auditor import __version__, client_models, connections
 from auditor.errors import ReadOnlyViolation, UserError
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
@@ -154,12 +154,13 @@ class Clients:
                 # that starts one scans botocore's data directory for it at once (a second of CPU per run).
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 client_models.share_event_names(client)
-                tls.share_context(client)
+                connections.share(client)
                 self._clients[(service, region)] = client
             return client
 
     def forget(self) -> None:
-        """Drop the clients made so far (and their pooled connections): a forked worker makes its own."""
+        """Drop the clients made so far: a forked worker makes its own (and opens its own connections: the sessions
+        that connections.share gives out are per process)."""
         with self._lock:
             self._clients.clear()
 

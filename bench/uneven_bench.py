@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/uneven_bench.py                 # 12 accounts x 1 region, 2 worker processes
     .venv/bin/python bench/uneven_bench.py --processes 4
+    .venv/bin/python bench/uneven_bench.py --tls           # HTTPS (see collect_bench.py)
 
 The same moto server and latency proxy as bench/collect_bench.py (50 ms a request, answers replayed). 12 member
 accounts in one region; accounts 1, 3, 5 and 7 of the list hold 80 VPCs each (two DescribeVpcAttribute calls per
@@ -41,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, default=2, help="worker processes for (a) (default 2)")
     parser.add_argument("--runs", type=int, default=5, help="runs of (a) and of (d) (default 5)")
+    parser.add_argument("--tls", action="store_true", help="the proxy speaks HTTPS (a test CA's certificate)")
     args = parser.parse_args()
 
     moto_url, moto_process = base.start_moto()
@@ -50,7 +52,8 @@ def main() -> None:
         seed(moto_url)
         print(f"seeded {len(ACCOUNTS)} accounts in {REGION} ({len(LARGE)} with {VPCS_IN_LARGE} VPCs) in "
               f"{time.perf_counter() - started:.1f} s")
-        proxy = base.ProxyProcess(int(moto_url.rsplit(":", 1)[1]), 0.05, replay=True)
+        proxy = base.ProxyProcess(int(moto_url.rsplit(":", 1)[1]), 0.05, replay=True,
+                                  tls=base.tls_files() if args.tls else None)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
         from auditor.collect import DEFAULT_MAX_WORKERS
 
@@ -73,7 +76,7 @@ def main() -> None:
         print(f"(d) the largest account alone ({largest}): best {min(alone):.2f} s, "
               f"median {statistics.median(alone):.2f} s")
         print(f"    CPU time of (a), median: {statistics.median(r.cpu for r in whole):.2f} s on "
-              f"{os.cpu_count()} CPUs")
+              f"{os.cpu_count()} CPUs; {statistics.median(r.connections for r in whole):.0f} connections opened")
     finally:
         base.stop(proxy, moto_process)
 
