@@ -154,13 +154,12 @@ class Clients:
                 # that starts one scans botocore's data directory for it at once (a second of CPU per run).
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 client_models.share_event_names(client)
-                connections.share(client)
+                connections.share_context(client)
                 self._clients[(service, region)] = client
             return client
 
     def forget(self) -> None:
-        """Drop the clients made so far: a forked worker makes its own (and opens its own connections: the sessions
-        that connections.share gives out are per process)."""
+        """Drop the clients made so far (and their pooled connections): a forked worker makes its own."""
         with self._lock:
             self._clients.clear()
 

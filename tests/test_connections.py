@@ -1,5 +1,4 @@
-"""The clients of a process share one HTTP session per endpoint, and one TLS context per CA bundle, read once
-(auditor.connections)."""
+"""Every client of a process verifies TLS with one context per CA bundle, read once (auditor.connections)."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import botocore.exceptions
 import pytest
 import urllib3.connection
 
-from auditor import aws, config, connections
+from auditor import aws, connections
 from tests import tls_certs
 
 EMPTY_VPCS = b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet/></DescribeVpcsResponse>'
@@ -29,7 +28,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.signed.append(self.headers["Authorization"].partition("Credential=")[2].split("/")[0])  # type: ignore[attr-defined]
         self.server.barrier.wait()  # type: ignore[attr-defined]  # calls overlap: each needs its own connection
         self.send_response(200)
         self.send_header("Content-Length", str(len(EMPTY_VPCS)))
@@ -46,13 +44,7 @@ def files(tmp_path: Path) -> tls_certs.TlsFiles:
 
 
 @pytest.fixture
-def signed() -> list[str]:
-    """The access key id of each request the HTTPS servers received, in order."""
-    return []
-
-
-@pytest.fixture
-def https(files: tls_certs.TlsFiles, signed: list[str]) -> Iterator[Callable[[int], str]]:
+def https(files: tls_certs.TlsFiles) -> Iterator[Callable[[int], str]]:
     """Start an HTTPS server on 127.0.0.1 with a certificate of the test CA, answering in groups of `n` calls."""
     servers: list[ThreadingHTTPServer] = []
 
@@ -60,7 +52,6 @@ def https(files: tls_certs.TlsFiles, signed: list[str]) -> Iterator[Callable[[in
         server = ThreadingHTTPServer((tls_certs.LOOPBACK, 0), _Handler)
         server.daemon_threads = False
         server.barrier = threading.Barrier(together, timeout=10)  # type: ignore[attr-defined]
-        server.signed = signed  # type: ignore[attr-defined]
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(files.cert, files.key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -88,11 +79,10 @@ def wrapped(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return named
 
 
-def _clients(monkeypatch: pytest.MonkeyPatch, url: str, bundle: Path, key: str = "AKIDFIRST") -> aws.Clients:
+def _clients(monkeypatch: pytest.MonkeyPatch, url: str, bundle: Path) -> aws.Clients:
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
-    session = boto3.Session(region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key="secret")
-    return aws.Clients(session, max_pool_connections=8)
+    return aws.Clients(boto3.Session(region_name="us-east-1"), max_pool_connections=8)
 
 
 def _together(client: Any, calls: int) -> list[Any]:
@@ -100,59 +90,19 @@ def _together(client: Any, calls: int) -> list[Any]:
         return list(pool.map(lambda _: client.describe_vpcs()["Vpcs"], range(calls)))
 
 
-def _close(*clients: aws.Clients) -> None:
-    for each in clients:
-        for client in each._clients.values():
-            client.close()  # the shared sessions' connections: the server's threads end with them
-
-
 def test_connections_verify_the_server_without_reading_the_bundle_again(monkeypatch, https, files, wrapped) -> None:
-    url = https(4)
-    first, second = _clients(monkeypatch, url, files.bundle), _clients(monkeypatch, url, files.bundle)
+    clients = _clients(monkeypatch, https(4), files.bundle)
     try:
-        assert _together(first.get("ec2", "us-east-1"), 4) == [[]] * 4
-        assert _together(second.get("ec2", "us-east-1"), 4) == [[]] * 4
+        for region in ("us-east-1", "eu-west-1"):
+            assert _together(clients.get("ec2", region), 4) == [[]] * 4
     finally:
-        _close(first, second)
-    assert wrapped == [None] * 4  # four connections, opened by the first: none of them read the bundle
+        for client in clients._clients.values():
+            client.close()
+    assert len(wrapped) == 8  # four connections a client: the calls overlapped
+    assert wrapped == [None] * 8  # none of them read the bundle
     context = connections._contexts[str(files.bundle)]  # it was read once, into the context they all used
     assert context.cert_store_stats()["x509_ca"] > 100  # certifi's CAs and the test CA
     assert context.verify_mode == ssl.CERT_REQUIRED
-
-
-def test_accounts_take_turns_on_the_connections_of_an_endpoint(monkeypatch, https, files, wrapped, signed) -> None:
-    url = https(4)
-    first = _clients(monkeypatch, url, files.bundle, "AKIDFIRST").get("ec2", "eu-west-1")
-    second = _clients(monkeypatch, url, files.bundle, "AKIDSECOND").get("ec2", "eu-west-1")
-    try:
-        assert first._endpoint.http_session is second._endpoint.http_session
-        assert _together(first, 4) == [[]] * 4
-        assert _together(second, 4) == [[]] * 4
-        assert _together(first, 4) == [[]] * 4
-    finally:
-        first.close()
-    assert len(wrapped) == 4  # the second account used the first's connections, and the first again after it
-    assert signed == ["AKIDFIRST"] * 4 + ["AKIDSECOND"] * 4 + ["AKIDFIRST"] * 4  # each signed with its own key
-
-
-def test_other_endpoints_settings_or_processes_get_sessions_of_their_own(monkeypatch, files, tmp_path) -> None:
-    monkeypatch.setenv("AWS_CA_BUNDLE", str(files.bundle))
-    clients = aws.Clients(boto3.Session(region_name="us-east-1"))
-    east, west = clients.get("ec2", "us-east-1"), clients.get("ec2", "eu-west-1")
-    again = aws.Clients(boto3.Session(region_name="us-east-1"), max_pool_connections=3).get("ec2", "us-east-1")
-    assert east._endpoint.http_session is again._endpoint.http_session  # the same endpoint and settings
-    assert east._endpoint.http_session is not west._endpoint.http_session
-    assert east._endpoint.http_session._manager.connection_pool_kw["maxsize"] == connections.POOL_SIZE
-    unverified = boto3.Session(region_name="us-east-1").client("ec2", verify=False)
-    assert connections.share(unverified) is True
-    assert unverified._endpoint.http_session is not east._endpoint.http_session
-    monkeypatch.setattr(connections.os, "getpid", lambda: -1)  # a forked worker: never the caller's connections
-    forked = aws.Clients(boto3.Session(region_name="us-east-1")).get("ec2", "us-east-1")
-    assert forked._endpoint.http_session is not east._endpoint.http_session
-
-
-def test_the_pools_have_room_for_every_call_a_run_can_have_in_flight() -> None:
-    assert connections.POOL_SIZE == config.WHOLE_NUMBERS["max_workers"]
 
 
 def test_a_server_the_bundle_does_not_trust_is_refused(monkeypatch, https, files, tmp_path, wrapped) -> None:
@@ -164,29 +114,27 @@ def test_a_server_the_bundle_does_not_trust_is_refused(monkeypatch, https, files
     (tmp_path / "other").mkdir()
     other = tls_certs.make(tmp_path / "other", with_certifi=False)
     stranger = _clients(monkeypatch, url, other.bundle).get("ec2", "us-east-1")  # another CA only
-    assert stranger._endpoint.http_session is not trusted._endpoint.http_session
     with pytest.raises(botocore.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
         stranger.describe_vpcs()
     stranger.close()
     assert wrapped == [None, None]
 
 
-def test_sessions_that_do_not_verify_or_present_a_certificate_keep_their_own_context(files) -> None:
+def test_clients_that_do_not_verify_or_present_a_certificate_keep_their_own_context(files) -> None:
     session = boto3.Session(region_name="us-east-1")
     unverified = session.client("ec2", verify=False)
-    assert connections.share_context(unverified._endpoint.http_session) is False
+    assert connections.share_context(unverified) is False
     config = botocore.config.Config(client_cert=(str(files.cert), str(files.key)))
     presenting = session.client("ec2", config=config)
-    assert connections.share(presenting) is True  # its connections are shared with its own kind only
-    http = presenting._endpoint.http_session
-    assert http._manager.connection_pool_kw["ssl_context"] not in connections._contexts.values()
+    assert connections.share_context(presenting) is False
+    context = presenting._endpoint.http_session._manager.connection_pool_kw["ssl_context"]
+    assert context not in connections._contexts.values()
 
 
 def test_the_pinned_botocore_has_what_is_changed(files) -> None:
     client = boto3.Session(region_name="us-east-1").client("ec2", verify=str(files.bundle))
-    assert connections.share(client) is True
+    assert connections.share_context(client) is True
     http = client._endpoint.http_session
     assert http._manager.connection_pool_kw["ssl_context"] is connections._contexts[str(files.bundle)]
     assert http._get_ssl_context() is connections._contexts[str(files.bundle)]  # the pools behind a proxy too
-    assert connections.share(object()) is False
     assert connections.share_context(object()) is False
