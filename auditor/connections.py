@@ -11,7 +11,8 @@ per process (worker processes inherit the context: it holds no connection).
 it, and stops naming the bundle on its connection pools that use that context. Verification is unchanged:
 certificates are still required and checked against the same bundle, and host names are checked as before.
 Sessions that do not verify, or that present a client certificate (which urllib3 loads into the context), keep
-botocore's own context.
+botocore's own context. A bundle that cannot be read is bad input, said in one line before any call (botocore
+said "SSL validation failed ... No such file or directory" at the first call, without the path).
 
 botocore has no public hook for this: `share_context` sets two attributes of the client's URLLib3Session and one
 entry of its PoolManager's pool arguments, checked for in the pinned botocore and urllib3 (constraints.txt) by
@@ -28,18 +29,25 @@ from typing import Any
 
 from botocore.httpsession import URLLib3Session, get_cert_path
 
+from auditor.errors import UserError
+
 _lock = threading.Lock()
 _contexts: dict[str, ssl.SSLContext] = {}  # CA bundle path -> a context with that bundle in it
 
 
 def context_for(bundle: str, make: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
     """The process's context for `bundle`: made by `make()` (botocore's own way of making one) and given the bundle,
-    the first time."""
+    the first time. A bundle that cannot be read (a wrong AWS_CA_BUNDLE) is a UserError, before any call."""
     with _lock:
         context = _contexts.get(bundle)
         if context is None:
             context = make()
-            context.load_verify_locations(bundle)
+            try:
+                context.load_verify_locations(bundle)
+            except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+                raise UserError(f"cannot read the CA bundle {bundle} (AWS_CA_BUNDLE, or the profile's ca_bundle): "
+                                f"{reason}") from None
             _contexts[bundle] = context
         return context
 

@@ -17,7 +17,9 @@ import pytest
 import urllib3.connection
 
 from auditor import aws, connections
+from auditor.errors import UserError
 from tests import tls_certs
+from tests.cli import run_cli
 
 EMPTY_VPCS = b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet/></DescribeVpcsResponse>'
 
@@ -138,3 +140,20 @@ def test_the_pinned_botocore_has_what_is_changed(files) -> None:
     assert http._manager.connection_pool_kw["ssl_context"] is connections._contexts[str(files.bundle)]
     assert http._get_ssl_context() is connections._contexts[str(files.bundle)]  # the pools behind a proxy too
     assert connections.share_context(object()) is False
+
+
+def test_a_bundle_that_cannot_be_read_is_one_line_and_exit_2(monkeypatch, https, tmp_path, capsys) -> None:
+    """A wrong AWS_CA_BUNDLE is bad input: one line naming it, exit 2, nothing written, before any call."""
+    missing = tmp_path / "no-such-bundle.pem"
+    client = boto3.Session(region_name="us-east-1").client("ec2", verify=str(missing))
+    with pytest.raises(UserError, match="cannot read the CA bundle"):
+        connections.share_context(client)
+    assert str(missing) not in connections._contexts
+    monkeypatch.setenv("AWS_ENDPOINT_URL", https(1))
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(missing))
+    output = tmp_path / "snapshot.json"
+    code, out, err = run_cli(capsys, "collect", "--regions", "us-east-1", "--output", str(output))
+    assert (code, out) == (2, "")
+    assert err == (f"auditor: error: cannot read the CA bundle {missing} (AWS_CA_BUNDLE, or the profile's "
+                   "ca_bundle): No such file or directory\n")
+    assert not output.exists()
