@@ -132,9 +132,12 @@ def client_config(max_pool_connections: int, session: boto3.Session | None = Non
 class Clients:
     """Guarded clients per (region, service), created once and shared by worker threads."""
 
-    def __init__(self, session: boto3.Session, max_pool_connections: int = 16) -> None:
+    def __init__(self, session: boto3.Session, max_pool_connections: int = 16,
+                 pools: connections.Pools | None = None) -> None:
+        """`pools`: the connections to share, those of the run's other clients (default: none yet)."""
         client_models.install()
         self.session = session
+        self.pools = pools if pools is not None else connections.Pools()
         self.guard = install_guard(session)
         self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}
@@ -154,14 +157,15 @@ class Clients:
                 # that starts one scans botocore's data directory for it at once (a second of CPU per run).
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 client_models.share_event_names(client)
-                connections.share_context(client)
+                self.pools.share(client)
                 self._clients[(service, region)] = client
             return client
 
     def forget(self) -> None:
-        """Drop the clients made so far (and their pooled connections): a forked worker makes its own."""
+        """Drop the clients made so far, and the connections they shared: a forked worker makes its own."""
         with self._lock:
             self._clients.clear()
+            self.pools.clear()
 
 
 def open_session(profile: str | None = None) -> boto3.Session:

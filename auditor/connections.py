@@ -1,27 +1,36 @@
-"""The TLS context of every client of a process: one per CA bundle, the bundle read into it once.
+"""The connections of a run's clients: one HTTP session per endpoint, and one TLS context per CA bundle.
 
-botocore gives each client's HTTP session its own TLS context and names the CA bundle (certifi's, or
-AWS_CA_BUNDLE) on every connection pool; urllib3 then reads the whole bundle into the context again for every new
-connection (urllib3 issue 3623, botocore issue 3171). With OpenSSL 3 that is about 35 ms of CPU a connection here,
-several times what the TLS handshake itself costs, and a run opens many connections: one per call in flight, per
-account, region and service, so up to 16 for a region's EC2 client alone. Read once, the bundle costs that once
-per process (worker processes inherit the context: it holds no connection).
+**One HTTP session per endpoint.** botocore gives each client connections of its own, and a run has a client per
+account, region and service: reading several accounts in one process, each account's EC2 client in a region
+opened its own connections to the same endpoint, a TLS handshake each (up to 16 an account and region, one per
+call in flight). A connection carries no credentials (each request is signed on its own), so the clients of one
+run (the caller's aws.Clients and every account's made from it share one `Pools`) that reach one endpoint with the
+same connection settings use one HTTP session: the accounts take turns on its connections. Its pools may keep up
+to POOL_SIZE connections, the most calls a run can have in flight, so that no connection is ever discarded for
+want of room. A forked worker makes sessions of its own, never the caller's; and the sessions go, their
+connections closed, with the run's clients.
 
-`share_context` gives a client's HTTP session the process's context for its bundle, with the bundle already in
-it, and stops naming the bundle on its connection pools that use that context. Verification is unchanged:
-certificates are still required and checked against the same bundle, and host names are checked as before.
-Sessions that do not verify, or that present a client certificate (which urllib3 loads into the context), keep
-botocore's own context. A bundle that cannot be read is bad input, said in one line before any call (botocore
-said "SSL validation failed ... No such file or directory" at the first call, without the path).
+**One TLS context per CA bundle, read once.** botocore gives each HTTP session its own TLS context and names the
+CA bundle (certifi's, or AWS_CA_BUNDLE) on every connection pool; urllib3 then reads the whole bundle into the
+context again for every new connection (urllib3 issue 3623, botocore issue 3171). With OpenSSL 3 that is about
+35 ms of CPU a connection here, several times what the TLS handshake itself costs. `share_context` gives a
+client's HTTP session the process's context for its bundle, with the bundle already in it (a context holds no
+connection: worker processes inherit it), and stops naming the bundle on its connection pools that use that
+context. Verification is unchanged: certificates are still required and checked against the same bundle, and
+host names are checked as before. Sessions that do not verify, or that present a client certificate (which
+urllib3 loads into the context), keep botocore's own context. A bundle that cannot be read is bad input, said in
+one line before any call (botocore said "SSL validation failed ... No such file or directory" at the first call,
+without the path).
 
-botocore has no public hook for this: `share_context` sets two attributes of the client's URLLib3Session and one
-entry of its PoolManager's pool arguments, checked for in the pinned botocore and urllib3 (constraints.txt) by
-tests/test_connections.py. When a release no longer has them, the client is left as botocore made it: slower,
-never less safe.
+botocore has no public hook for any of this: `Pools.share` replaces the client's endpoint's HTTP session, and
+`share_context` sets two attributes of that session and one entry of its PoolManager's pool arguments (`Pools`
+one more), checked for in the pinned botocore and urllib3 (constraints.txt) by tests/test_connections.py. When a
+release no longer has them, the client is left as botocore made it: slower, never less safe.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from collections.abc import Callable
@@ -31,8 +40,59 @@ from botocore.httpsession import URLLib3Session, get_cert_path
 
 from auditor.errors import UserError
 
+POOL_SIZE = 256  # the most calls a run can have in flight: --max-workers' upper bound (config.WHOLE_NUMBERS)
+
 _lock = threading.Lock()
 _contexts: dict[str, ssl.SSLContext] = {}  # CA bundle path -> a context with that bundle in it
+
+
+class Pools:
+    """The HTTP sessions of one run's clients, one per (process, endpoint, connection settings)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[tuple[Any, ...], URLLib3Session] = {}
+
+    def share(self, client: Any) -> bool:
+        """Have the client use the run's HTTP session for its endpoint and settings (made from its own, with the
+        process's TLS context, the first time). False when it cannot: the client then keeps its own session."""
+        endpoint = getattr(client, "_endpoint", None)
+        http = getattr(endpoint, "http_session", None)
+        settings = _settings(http)
+        host = getattr(endpoint, "host", None)
+        if settings is None or not isinstance(host, str):
+            share_context(client)
+            return False
+        key = (os.getpid(), host, settings)
+        with self._lock:
+            shared = self._sessions.get(key)
+            if shared is None:
+                share_context(client)
+                arguments = http._manager.connection_pool_kw  # type: ignore[union-attr]  # no pool made yet
+                arguments["maxsize"] = max(POOL_SIZE, arguments.get("maxsize") or 0)
+                shared = self._sessions[key] = http  # type: ignore[assignment]
+        endpoint.http_session = shared  # type: ignore[union-attr]
+        return True
+
+    def clear(self) -> None:
+        """Forget the sessions (in a forked worker: the caller's, whose connections are the caller's)."""
+        with self._lock:
+            self._sessions.clear()
+
+
+def _settings(http: Any) -> tuple[Any, ...] | None:
+    """What a client's connections are made with, when this botocore keeps it where expected (else None)."""
+    if not isinstance(http, URLLib3Session):
+        return None
+    manager = getattr(http, "_manager", None)
+    proxies = getattr(http, "_proxy_config", None)
+    if not isinstance(getattr(manager, "connection_pool_kw", None), dict) or proxies is None:
+        return None
+    try:
+        return (repr(http._verify), repr(http._timeout), repr(http._socket_options), http._cert_file,
+                http._key_file, repr(proxies._proxies), repr(proxies._proxies_settings))
+    except AttributeError:
+        return None
 
 
 def context_for(bundle: str, make: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
