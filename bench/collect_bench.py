@@ -256,6 +256,15 @@ class ProxyProcess:
         return int(counts["requests"])
 
 
+def add_tls_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tls", action="store_true", help="the proxy speaks HTTPS (a test CA's certificate)")
+
+
+def start_proxy(moto_url: str, latency: float, *, replay: bool = True, tls: bool = False) -> ProxyProcess:
+    """The latency proxy in front of the moto server at `moto_url`; with `tls`, over HTTPS (see tls_files)."""
+    return ProxyProcess(int(moto_url.rsplit(":", 1)[1]), latency, replay, tls_files() if tls else None)
+
+
 def tls_files() -> Any:
     """A test CA's certificate for the proxy, and AWS_CA_BUNDLE set to certifi's CAs with that CA added."""
     from tests import tls_certs
@@ -427,15 +436,14 @@ def main() -> None:
     parser.add_argument("--no-replay", dest="replay", action="store_false",
                         help="send every request to moto (its CPU time, about 20 ms a request here, then dominates)")
     parser.add_argument("--runs", type=int, default=5, help="runs of (a) and of each region alone (default 5)")
-    parser.add_argument("--tls", action="store_true", help="the proxy speaks HTTPS (a test CA's certificate)")
+    add_tls_flag(parser)
     args = parser.parse_args()
 
     moto_url, moto_process = start_moto()
     proxy: ProxyProcess | None = None
     try:
         created = seed(moto_url)
-        tls = tls_files() if args.tls else None
-        proxy = ProxyProcess(int(moto_url.rsplit(":", 1)[1]), args.latency, args.replay, tls)
+        proxy = start_proxy(moto_url, args.latency, replay=args.replay, tls=args.tls)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
         print(f"moto on {moto_url}, latency proxy on {proxy.url} ({args.latency * 1000:.0f} ms a request), "
               f"AWS_MAX_ATTEMPTS=1, {os.cpu_count()} CPUs")

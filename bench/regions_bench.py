@@ -79,7 +79,7 @@ def main() -> None:
                        for r, region in enumerate(REGIONS)), start=base.Counter())
         print(f"seeded account {ACCOUNT} in {len(REGIONS)} regions: "
               + ", ".join(f"{n} {kind}" for kind, n in sorted(created.items())))
-        proxy = base.ProxyProcess(int(moto_url.rsplit(":", 1)[1]), args.latency, replay=True)
+        proxy = base.start_proxy(moto_url, args.latency)
         import boto3
 
         credentials = None if args.role else boto3.client(

@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, default=2, help="worker processes for (a) (default 2)")
     parser.add_argument("--runs", type=int, default=5, help="runs of (a) and of (d) (default 5)")
-    parser.add_argument("--tls", action="store_true", help="the proxy speaks HTTPS (a test CA's certificate)")
+    base.add_tls_flag(parser)
     args = parser.parse_args()
 
     moto_url, moto_process = base.start_moto()
@@ -52,8 +52,7 @@ def main() -> None:
         seed(moto_url)
         print(f"seeded {len(ACCOUNTS)} accounts in {REGION} ({len(LARGE)} with {VPCS_IN_LARGE} VPCs) in "
               f"{time.perf_counter() - started:.1f} s")
-        proxy = base.ProxyProcess(int(moto_url.rsplit(":", 1)[1]), 0.05, replay=True,
-                                  tls=base.tls_files() if args.tls else None)
+        proxy = base.start_proxy(moto_url, 0.05, tls=args.tls)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
         from auditor.collect import DEFAULT_MAX_WORKERS
 
