@@ -168,7 +168,7 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
             external_id: str | None, role_session_name: str | None, output: str, shard_dir: str | None) -> None:
     """Read the account's network (or many accounts', through a role) into a snapshot (JSON)."""
     from auditor import aws, snapshot
-    from auditor.accounts import account_request
+    from auditor.account_request import account_request
     from auditor.collect import collect as run_collection
 
     request = account_request(role_name, accounts, org, external_id, role_session_name)
@@ -242,7 +242,7 @@ def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[
     from dataclasses import replace
 
     from auditor import snapshot as snapshots
-    from auditor.accounts import account_request
+    from auditor.account_request import account_request
     from auditor.engine import at_or_above, run_audit
     from auditor.index import Index
     from auditor.reports import RENDERERS, Report
@@ -371,7 +371,7 @@ def permissions(role_name: str | None, org: bool, partition: str | None) -> None
 
     With --role-name NAME: the policy of the caller, which only assumes NAME (and lists accounts for --org).
     """
-    from auditor.accounts import ROLE_NAME
+    from auditor.account_request import ROLE_NAME
     from auditor.permissions import caller_policy_json, policy_json
 
     if org and not role_name:

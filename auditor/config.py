@@ -92,9 +92,9 @@ def _flag_value(name: str, value: Any, where: str) -> Any:
     if valid and name == "accounts":
         valid = all(ACCOUNT_ID.match(v) for v in value)
     if valid and name in ACCOUNT_PATTERNS:
-        from auditor import accounts
+        from auditor import account_request
 
-        valid = bool(getattr(accounts, ACCOUNT_PATTERNS[name]).match(value))
+        valid = bool(getattr(account_request, ACCOUNT_PATTERNS[name]).match(value))
     if valid and name == "shard_dir":
         valid = bool(value.strip())
     if not valid:

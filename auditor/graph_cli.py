@@ -79,7 +79,7 @@ def graph_command() -> click.Command:
         collection time). Exit code 0; 2 on bad input.
         """
         from auditor import snapshot as snapshots
-        from auditor.accounts import account_request
+        from auditor.account_request import account_request
 
         request = account_request(role_name, accounts, org, external_id, role_session_name)
         if snapshot and request:

@@ -403,7 +403,7 @@ def run(proxy: ProxyProcess, *, accounts: tuple[str, ...], regions: tuple[str, .
         max_workers: int, per_account: int | None, processes: int | None = None) -> Run:
     import boto3
 
-    from auditor.accounts import AccountRequest
+    from auditor.account_request import AccountRequest
     from auditor.collect import collect
 
     # Each run starts as a new process would: without the garbage of the runs before it. Left in place, an

@@ -44,7 +44,7 @@ def run(proxy: base.ProxyProcess, credentials: dict[str, str] | None, regions: t
     """One collection of the account in these regions: with its own `credentials`, or (None) through the role."""
     import boto3
 
-    from auditor.accounts import AccountRequest
+    from auditor.account_request import AccountRequest
     from auditor.collect import DEFAULT_MAX_WORKERS, collect
 
     gc.collect()  # as a new process would start: without the garbage of the runs before

@@ -23,8 +23,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from auditor import aws, snapshot
+from auditor.account_request import AccountRequest
 from auditor.accounts import (
-    AccountRequest,
     assume_role_fetcher,
     assumed_session,
     refreshing_credentials,

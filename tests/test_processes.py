@@ -21,7 +21,7 @@ import pytest
 from moto import mock_aws
 
 import auditor.collect as collection
-from auditor.accounts import AccountRequest
+from auditor.account_request import AccountRequest
 from auditor.collect import Status, collect, processes
 from auditor.engine import run_audit
 from auditor.errors import ReadOnlyViolation

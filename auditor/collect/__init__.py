@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 
 from auditor import aws, snapshot
+from auditor.account_request import AccountRequest
 from auditor.accounts import (
-    AccountRequest,
     assume_role_fetcher,
     assumed_session,
     plan,

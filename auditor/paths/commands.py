@@ -66,7 +66,7 @@ def path_command(source: str, destination: str, protocol: str, port: int | None,
     VPC and no customer network).
     """
     from auditor import snapshot as snapshots
-    from auditor.accounts import account_request
+    from auditor.account_request import account_request
     from auditor.paths import render
     from auditor.paths.resolve import analyze
 
@@ -98,7 +98,7 @@ def reach_command(snapshot: str | None, profile: str | None, regions: list[str] 
     transit gateways and their peerings, appliances); ACLs and security groups are left to `auditor path`.
     """
     from auditor import snapshot as snapshots
-    from auditor.accounts import account_request
+    from auditor.account_request import account_request
     from auditor.paths.reach import RENDERERS, matrix
 
     if output:

@@ -20,7 +20,7 @@ import pytest
 from moto import mock_aws
 
 from auditor import aws, snapshot
-from auditor.accounts import AccountRequest
+from auditor.account_request import AccountRequest
 from auditor.collect import Status, collect
 from auditor.collect.runner import Tracker, collect_account
 from auditor.config import parse
