@@ -277,6 +277,28 @@ def test_an_account_given_to_a_worker_that_dies_is_one_error() -> None:
     assert multiprocessing.active_children() == []
 
 
+def test_a_worker_that_dies_before_reading_the_account_it_asked_for_is_one_error_each() -> None:
+    """The caller's answer unread in the dead worker's end of the pipe: Linux then resets the connection, and the
+    caller's next read of it raised ConnectionResetError, which stopped the whole run (seen once in the suite, from
+    test_a_worker_that_dies_costs_only_the_regions_it_held: a worker's thread died while another asked for more)."""
+    def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
+        if first == ["b"]:
+            forward.send(("take",))  # what `more` sends, without reading the answer
+            time.sleep(1)  # the answer ("c") arrives, unread
+            os._exit(9)
+        report(first[0], (None, [], 0))
+
+    outcomes: dict[str, Any] = {}
+    processes.read_in_processes(["a", "b", "c"], 2, 10, read, [_CallerClients()], on_outcome=outcomes.__setitem__,
+                                tracker=collection.Tracker(accounts=3))
+    assert outcomes["a"] == (None, [], 0)
+    for account_id in ("b", "c"):
+        [error] = outcomes[account_id][1]
+        assert (error.account_id, error.key, error.code) == (account_id, processes.WORKER_KEY, "WorkerExited")
+        assert "code 9" in error.message
+    assert multiprocessing.active_children() == []
+
+
 def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     lost = MEMBERS[1]
     collect_member = collection._collect_member

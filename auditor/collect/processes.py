@@ -163,7 +163,9 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                 process, waiting = running[receiver]
                 try:
                     message = receiver.recv()
-                except EOFError:  # the worker is gone: what it had not sent is lost, one error an account
+                # The worker is gone: what it had not sent is lost, one error an account. A worker that died with
+                # an answer of ours unread in its end of the pipe leaves it reset (ConnectionResetError), not ended.
+                except (EOFError, ConnectionResetError):
                     del running[receiver]
                     receiver.close()
                     process.join()
