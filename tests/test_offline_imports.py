@@ -53,7 +53,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     builder.route(builder.main_table(app), "10.1.0.0/16", VpcPeeringConnectionId=pcx)  # one way: a finding
     snapshot = directory / "snapshot.json"
     snapshot.write_text(json.dumps(builder.build()), encoding="utf-8")
-    return {"snapshot": str(snapshot), "history": str(directory / "history.sqlite"), "dir": str(directory)}
+    history = directory / "history.sqlite"
+    for _ in range(2):  # two runs recorded, for `diff`
+        assert imported("audit", "--snapshot", str(snapshot), "--history", str(history), "--exit-zero")[0] == 0
+    return {"snapshot": str(snapshot), "history": str(history), "dir": str(directory)}
 
 
 @pytest.mark.parametrize("command", [
@@ -71,10 +74,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     "rules",
     "rules PCX001",
     "history --history {history}",
+    "diff --history {history}",
 ])
 def test_a_command_on_files_imports_no_aws_library(files: dict[str, str], command: str) -> None:
-    if "{history}" in command and not command.startswith("audit"):
-        imported(*f"audit --snapshot {files['snapshot']} --history {files['history']} --exit-zero".split())
     code, aws = imported(*command.format(**files).split())
     assert code in (0, 1), f"{command}: exit {code}"  # 1: the snapshot's finding
     assert aws == [], f"{command} imported {aws}"
