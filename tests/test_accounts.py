@@ -12,6 +12,7 @@ import json
 import re
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+import auditor.collect as collection
 from auditor import aws, snapshot
 from auditor.account_request import AccountRequest
 from auditor.accounts import (
@@ -29,6 +31,7 @@ from auditor.accounts import (
     assumed_session,
     refreshing_credentials,
 )
+from auditor.collect.registry import REGISTRY
 from auditor.engine import load_rules, run_audit
 from auditor.errors import ReadOnlyViolation
 from auditor.index import Index
@@ -145,6 +148,37 @@ def test_without_role_name_the_callers_account_is_read_as_before(members, tmp_pa
     assert code == 0, err
     assert list(document["accounts"]) == [CALLER]
     assert vpcs(document, CALLER) == {}
+
+
+@pytest.mark.parametrize(("max_workers", "at_once"), [(16, 3), (64, 10)])
+def test_one_process_reads_only_as_many_accounts_at_once_as_fill_its_calls(members, monkeypatch, max_workers,
+                                                                            at_once) -> None:
+    """Read in one process (not Linux, --processes 1), the accounts were all started at once: the clients of all
+    of them alive together, the first done late in the run. Now as many as keep max_workers calls in flight, at 7
+    a small account, and at least 3; the next starts as one is done."""
+    accounts = tuple(f"{900000000001 + n:012d}" for n in range(12))
+    lock = threading.Lock()
+    in_progress = [0, 0]  # now, most
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            in_progress[0] += 1
+            in_progress[1] = max(in_progress)
+        try:
+            time.sleep(0.1)  # every account that may start does, before one is done
+            return member(*args, **kwargs)
+        finally:
+            with lock:
+                in_progress[0] -= 1
+
+    member = collection._collect_member  # noqa: SLF001 - counted where each account is read
+    monkeypatch.setattr(collection, "_collect_member", counted)
+    collected = collection.collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=1,
+                                   max_workers=max_workers, collectors=[REGISTRY["ec2:Vpcs"]],
+                                   accounts=AccountRequest(role_name=ROLE, account_ids=accounts))
+    assert sorted(collected.document["accounts"]) == list(accounts)
+    assert not collected.document["errors"]
+    assert in_progress == [0, at_once]
 
 
 def test_the_role_session_name_and_external_id_are_sent_with_every_assume_role(members, inject, tmp_path,

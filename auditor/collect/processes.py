@@ -48,6 +48,8 @@ DEFAULT_MAX_PROCESSES = 8
 # round trips, so three fill the default share of 16; few enough that the accounts not yet taken go to
 # whichever worker is free first.
 AT_ONCE = 3
+# Calls an account keeps in flight on average while it is read, when it holds little (as above).
+SMALL_ACCOUNT_IN_FLIGHT = 7
 
 Take = Callable[[], str | None]  # the next account not yet taken by any worker, or None when none is left
 # read(first accounts, call budget, tracker, report an outcome, take more (or None: only the first ones))
