@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +30,10 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
     policy), trust the caller in its trust policy (and the external id, if one is given), and give the
     caller the policy `auditor permissions --role-name NAME` prints. When the key is `auditor:Worker`,
     the worker process reading that account (or that region, or the global keys, of the caller's own
-    account) died (killed, or out of memory): collect again.
+    account) died (killed, or out of memory): collect again. When it is `*`, no key at all could be read
+    in that account and region: one finding for the region, not one per key (a service control policy
+    that denies the region, or an endpoint the network cannot reach, fails every key alike). Allow the
+    region to the role, or reach its endpoints, or leave it out with `--regions`.
     """
     roots: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     dependents: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -46,6 +49,9 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
             dependents[root].add(error["key"])
             continue
         roots[scope_key].append(error)
+    for (account_id, region), scope_roots in sorted(_wholly_unread(ctx, roots).items()):
+        failed = {key: roots.pop((account_id, region, key)) for _, _, key in scope_roots}
+        yield _nothing_read(account_id, region, failed, dependents)
     for (account_id, region, key), errors in sorted(roots.items()):
         unread = sorted({key, *dependents.get((account_id, region, key), set())})
         judged_by = sorted(r.id for r in RULES.values() if set(r.needs) & set(unread))
@@ -69,6 +75,46 @@ def resource_type_not_collected(ctx: RuleContext) -> Iterator[Failure]:
             evidence={"errors": errors, "keys_not_read": unread, "rules_affected": judged_by},
             discriminator=key,
         )
+
+
+ALL_KEYS = "*"  # the resource of a finding for an account and region none of whose keys could be read
+SINGLE_ERROR_KEYS = (ASSUME_ROLE_KEY, REGIONS_KEY, WORKER_KEY)  # each says in one error why nothing was read
+
+
+def _wholly_unread(ctx: RuleContext, roots: dict[tuple[str, str, str], list[dict[str, Any]]],
+                   ) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    """The accounts and regions in the snapshot with nothing stored and more than one key failed (each failed on
+    its own, none of them one of SINGLE_ERROR_KEYS): (account, region) -> their failed keys."""
+    failed: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for scope_key in roots:
+        failed[scope_key[:2]].append(scope_key)
+    wholly: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for (account_id, region), keys in failed.items():
+        scope = ctx.index.scope(account_id, region)
+        if scope is not None and not scope.data and len(keys) > 1 \
+                and not any(key in SINGLE_ERROR_KEYS for _, _, key in keys):
+            wholly[(account_id, region)] = sorted(keys)
+    return wholly
+
+
+def _nothing_read(account_id: str, region: str, failed: dict[str, list[dict[str, Any]]],
+                  dependents: dict[tuple[str, str, str], set[str]]) -> Failure:
+    """One finding for an account and region none of whose keys could be read: `failed` is key -> its errors."""
+    errors = [error for key in sorted(failed) for error in failed[key]]
+    children = {child for key in failed for child in dependents.get((account_id, region, key), set())}
+    unread = sorted(set(failed) | children)
+    judged_by = sorted(r.id for r in RULES.values() if set(r.needs) & set(unread))
+    codes = Counter(e["code"] for e in errors)
+    said = ", ".join(f"{code} x{count}" if count > 1 else code for code, count in sorted(codes.items()))
+    also = f"; so neither could the {len(children)} keys read for their items" if children else ""
+    rules = f"; rules that could not judge it here: {', '.join(judged_by)}" if judged_by else ""
+    return Failure(
+        account_id=account_id, region=region, resource_id=ALL_KEYS,
+        message=f"nothing could be read in {account_id}/{region}: every one of its {len(failed)} keys failed "
+                f"({said}; the first, {errors[0]['key']}: {errors[0]['message']}){also}{rules}",
+        evidence={"errors": errors, "keys_not_read": unread, "rules_affected": judged_by},
+        discriminator=ALL_KEYS,
+    )
 
 
 def _worker_lost(ctx: RuleContext, account_id: str, region: str) -> str:

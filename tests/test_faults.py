@@ -329,9 +329,12 @@ def test_a_fault_shows_in_the_audit_as_aud001_naming_the_key(world: World, name:
     named = {(f["region"], f["resource_id"]) for f in findings}
     for region, key in case.expected:
         assert (region, key) in named, findings
-    if name == "region unreachable":
+    if name == "region unreachable":  # one finding for the region, naming every key it could not read
+        [lost] = [f for f in findings if f["region"] == OTHER]
+        assert lost["resource_id"] == "*"
+        assert lost["evidence"]["keys_not_read"] == REGIONAL_KEYS
         roots = {key for key in REGIONAL_KEYS if not REGISTRY[key].parent}
-        assert {key for region, key in named if region == OTHER} == roots
+        assert {error["key"] for error in lost["evidence"]["errors"]} == roots
 
 
 def test_a_malformed_response_puts_none_of_its_body_in_the_snapshot(world: World) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from auditor.collect.registry import GLOBAL, REGISTRY
 from tests.factories import ACCOUNT, OTHER_ACCOUNT, REGION, SnapshotBuilder, run_rule
 from tests.rules.hybrid_factories_vpn_tgw import transit_gateway
 
@@ -65,6 +66,67 @@ def test_unread_key_silences_the_rules_that_need_it_instead_of_passing() -> None
     assert dns_findings == []
     assert "PCX003" in audit_findings[0].evidence["rules_affected"]
     assert "could not be read" in audit_findings[0].message
+
+
+OTHER_REGION = "eu-west-1"
+
+
+def _fail_every_key(builder: SnapshotBuilder, region: str, code: str, spare: str | None = None) -> list[str]:
+    """Every regional key failed in `region` as a denied region fails them (a root with `code`, a child with
+    DependencyFailed), except `spare`, read with nothing in it. Returns the roots that failed."""
+    failed = []
+    for key, collector in REGISTRY.items():
+        if collector.scope == GLOBAL:
+            continue
+        if key == spare:
+            builder.scope(ACCOUNT, region)[key] = []
+        elif collector.parent:
+            builder.error(key, "DependencyFailed", region=region)
+            builder.errors[-1]["depends_on"] = collector.parent
+        else:
+            builder.error(key, code, region=region)
+            failed.append(key)
+    return failed
+
+
+def test_aud001_is_one_finding_for_a_region_none_of_whose_keys_could_be_read() -> None:
+    """A service control policy that denies a region, or an endpoint the network cannot reach, fails its 27 keys
+    alike: one finding for the region, where there were 27 (a ticket each, with the ticketing formats)."""
+    builder = _builder_with_peering()
+    failed = _fail_every_key(builder, OTHER_REGION, "AccessDenied")
+
+    findings = run_rule("AUD001", builder.build())
+
+    assert [(f.account_id, f.region, f.resource_id) for f in findings] == [(ACCOUNT, OTHER_REGION, "*")]
+    [finding] = findings
+    assert finding.message.startswith(
+        f"nothing could be read in {ACCOUNT}/{OTHER_REGION}: every one of its {len(failed)} keys failed "
+        f"(AccessDenied x{len(failed)}; the first, {sorted(failed)[0]}: You are not authorized")
+    regional = sorted(key for key, collector in REGISTRY.items() if collector.scope != GLOBAL)
+    assert finding.evidence["keys_not_read"] == regional
+    assert len(finding.evidence["errors"]) == len(failed)
+    assert {"PCX001", "PCX003", "VPCE001"} <= set(finding.evidence["rules_affected"])
+
+
+def test_aud001_names_each_key_when_one_key_of_the_region_was_read() -> None:
+    builder = _builder_with_peering()
+    failed = _fail_every_key(builder, OTHER_REGION, "AccessDenied", spare="ec2:FlowLogs")
+
+    findings = run_rule("AUD001", builder.build())
+
+    assert sorted(f.resource_id for f in findings) == sorted(failed)
+    assert {f.region for f in findings} == {OTHER_REGION}
+
+
+def test_aud001_names_the_key_when_a_region_failed_only_one() -> None:
+    """Nothing stored in the region but a single key tried (a run of one collector): that key, as before."""
+    builder = _builder_with_peering()
+    builder.error("ec2:Vpcs", "AccessDenied", region=OTHER_REGION)
+    builder.scope(ACCOUNT, OTHER_REGION).clear()  # no other key read there
+
+    findings = run_rule("AUD001", builder.build())
+
+    assert [(f.region, f.resource_id) for f in findings] == [(OTHER_REGION, "ec2:Vpcs")]
 
 
 # AUD002 shared-resource-owner-not-audited: the builder's account owns, OTHER_ACCOUNT participates.
