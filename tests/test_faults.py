@@ -292,6 +292,9 @@ def test_a_fault_is_one_error_with_account_region_operation_and_code(world: Worl
                     ACCOUNT_ID, collector.operation, expected), error
         else:  # a region not read at all: its one error is the DescribeRegions one above
             assert [e["key"] for e in lost] == ["ec2:Regions"]
+    # The run's summary line says when every read of a region failed, which its count of errors does not.
+    said = f"(nothing could be read in 1 region(s): {ACCOUNT_ID}/{OTHER})"
+    assert (said in run.stderr) == (name == "region unreachable"), run.stderr
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -75,7 +75,20 @@ class Collected:
         workers = f" in {self.processes} processes" if self.processes > 1 else ""
         return (f"collected {len(self.collections)} account(s){unread}{workers}, {len(regions)} region(s): "
                 f"{sum(counts.values())} resources ({per_type or 'none'}); "
-                f"{self.api_calls} API calls, {errors} error(s), {self.seconds:.1f} s{skipped}")
+                f"{self.api_calls} API calls, {errors} error(s){self._nothing_read()}, {self.seconds:.1f} s{skipped}")
+
+    def _nothing_read(self) -> str:
+        """The accounts' regions where every read failed (a region a policy denies, an endpoint not reached), if any:
+        the errors' count alone does not say that a whole region is missing. (The global keys are not a region:
+        AUD001 names them.)"""
+        failed = {(e["account_id"], e["region"]) for e in self.document["errors"]}
+        lost = sorted((c.account_id, region) for c in self.collections for region, data in c.regions.items()
+                      if not data and (c.account_id, region) in failed and region != GLOBAL_REGION_KEY)
+        if not lost:
+            return ""
+        named = ", ".join(f"{account_id}/{region}" for account_id, region in lost[:5])
+        more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+        return f" (nothing could be read in {len(lost)} region(s): {named}{more})"
 
 
 def per_account_default(max_workers: int, max_workers_per_account: int | None = None) -> int:
