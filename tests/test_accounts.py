@@ -237,6 +237,29 @@ def test_an_audit_trusts_the_accounts_the_snapshot_records_as_the_organizations(
     assert findings_organization == ()
 
 
+def test_with_shards_a_run_keeps_only_the_counts_and_errors_of_each_account_done(members) -> None:
+    """Each account's items are written to its shard and let go: the run does not hold the organization's data in
+    memory. Its summary, calls and errors are those of the run without shards."""
+    request = AccountRequest(role_name=ROLE, account_ids=tuple(sorted(members)))
+    shards: dict[str, dict[str, Any]] = {}
+
+    def read(**kwargs: Any) -> Any:
+        return collection.collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=1,
+                                  accounts=request, **kwargs)
+
+    whole, sharded = read(), read(on_shard=shards.__setitem__)
+
+    assert {account_id: shard["accounts"][account_id] for account_id, shard in shards.items()} \
+        == whole.document["accounts"]
+    assert sharded.document["accounts"] == {}
+    assert sharded.document["errors"] == whole.document["errors"]
+    assert [items for kept in sharded.collections for data in kept.regions.values() for items in data.values()
+            if items] == []
+    untimed = re.compile(r", [0-9.]+ s")
+    assert untimed.sub("", sharded.summary()) == untimed.sub("", whole.summary())
+    assert sharded.api_calls == whole.api_calls
+
+
 def test_merging_shards_keeps_the_union_of_their_trusted_accounts() -> None:
     first, second = SnapshotBuilder(MEMBER_A).build(), SnapshotBuilder(MEMBER_B).build()
 

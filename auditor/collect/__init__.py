@@ -54,6 +54,10 @@ ShardSink = Callable[[str, dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class Collected:
+    """A run's outcome. With `on_shard` (the accounts of a run through a role), each account's data is in its
+    shard only: `document` holds every error but no account, and `collections` keep each account's keys read,
+    errors and counts, not its items, so a run does not hold the organization's data in memory."""
+
     document: dict[str, Any]
     collections: list[AccountCollection]
     api_calls: int
@@ -144,10 +148,12 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     started = time.monotonic()
 
     def done(account_id: str, outcome: Outcome) -> None:
+        collection = outcome[0]
+        if on_shard and collection is not None and collection.read_anything():
+            on_shard(account_id, snapshot.build([collection], collected_at, partitions, trusted_accounts=trusted))
+            outcome = (collection.without_items(), *outcome[1:])  # written: its items are the shard's now
         outcomes[account_id] = outcome
         tracker.update(accounts_done=1)
-        if on_shard and outcome[0] is not None and outcome[0].read_anything():
-            on_shard(account_id, snapshot.build([outcome[0]], collected_at, partitions, trusted_accounts=trusted))
 
     def read(account_ids: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],
              more: processes.Take | None = None) -> None:
@@ -191,7 +197,11 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
         for account_id in sorted({failure.account_id for failure in failures}):
             mine = [failure for failure in failures if failure.account_id == account_id]
             on_shard(account_id, snapshot.build([], collected_at, errors=mine, trusted_accounts=trusted))
-    document = snapshot.build(collections, collected_at, partitions, errors=failures, trusted_accounts=trusted)
+    if on_shard:  # the data is in the shards; this document keeps only what went wrong
+        document = snapshot.build([], collected_at, errors=[*failures, *(e for c in collections for e in c.errors)],
+                                  trusted_accounts=trusted)
+    else:
+        document = snapshot.build(collections, collected_at, partitions, errors=failures, trusted_accounts=trusted)
     return Collected(document, collections, clients.calls + member_setup_calls + member_calls,
                      time.monotonic() - started, unread=sorted({failure.account_id for failure in failures}),
                      skipped=account_plan.skipped_summary(), processes=workers)

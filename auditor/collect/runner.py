@@ -73,12 +73,23 @@ class AccountCollection:
     regions: dict[str, dict[str, Items]] = field(default_factory=dict)
     errors: list[CollectionError] = field(default_factory=list)
     seconds: float = 0.0
+    counted: dict[str, int] | None = field(default=None, repr=False)  # set when the items were let go
 
     def read_anything(self) -> bool:
         """Whether at least one read succeeded (a key stored, even an empty one) in any region."""
         return any(self.regions.values())
 
+    def without_items(self) -> AccountCollection:
+        """The same collection with its items let go (they are in its shard): which keys each region read, its
+        errors, its time and its counts of resources stay. Not a snapshot's data: every key reads as empty."""
+        kept = AccountCollection(self.account_id, {region: {key: [] for key in data} for region, data in
+                                                   self.regions.items()}, list(self.errors), self.seconds)
+        kept.counted = self.resource_counts()
+        return kept
+
     def resource_counts(self) -> dict[str, int]:
+        if self.counted is not None:
+            return dict(self.counted)
         counts: dict[str, int] = defaultdict(int)
         for region_data in self.regions.values():
             for key, items in region_data.items():
