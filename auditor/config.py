@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor import account_request
+from auditor.account_request import ACCOUNT_ID
 from auditor.engine import SEVERITIES, Suppression, resolve_rule
 from auditor.errors import UserError
 from auditor.reports import RENDERERS
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 FORMATS = tuple(sorted(RENDERERS))
 
 # Whole-number keys: key -> the largest value (the smallest is 1); the flags of that name take the same range.
@@ -37,7 +37,7 @@ FLAG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "shard_dir": (str, "the path of a directory"),
     "processes": (int, f"a whole number from 1 to {WHOLE_NUMBERS['processes']}"),
 }
-# String keys checked against auditor.accounts' pattern of that name (imported only when one is set: it loads boto3).
+# String keys checked against auditor.account_request's pattern of that name.
 ACCOUNT_PATTERNS = {"role_name": "ROLE_NAME", "external_id": "EXTERNAL_ID", "role_session_name": "SESSION_NAME"}
 OTHER_KEYS = ("trusted_accounts", "rules", "suppressions")
 SUPPRESSION_KEYS = ("rule", "resource", "reason", "expires")
@@ -92,8 +92,6 @@ def _flag_value(name: str, value: Any, where: str) -> Any:
     if valid and name == "accounts":
         valid = all(ACCOUNT_ID.match(v) for v in value)
     if valid and name in ACCOUNT_PATTERNS:
-        from auditor import account_request
-
         valid = bool(getattr(account_request, ACCOUNT_PATTERNS[name]).match(value))
     if valid and name == "shard_dir":
         valid = bool(value.strip())

@@ -6,13 +6,13 @@ import datetime as dt
 import gc
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
+from auditor.account_request import ACCOUNT_ID
 from auditor.errors import UserError
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from auditor.collect.runner import AccountCollection
 
 SCHEMA_VERSION = 1
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 # The keys of the errors that are about the collection itself rather than a resource type (the collector writes
 # them, AUD001 explains them): part of the snapshot's contract.
