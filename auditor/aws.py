@@ -15,6 +15,7 @@ import botocore.session
 
 from auditor import __version__, client_models, connections
 from auditor.errors import ReadOnlyViolation, UserError
+from auditor.unreachable import Unreachable
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Search")
 # Operations that are not reads but change nothing, allowed by (service, operation) and nothing wider:
@@ -133,11 +134,13 @@ class Clients:
     """Guarded clients per (region, service), created once and shared by worker threads."""
 
     def __init__(self, session: boto3.Session, max_pool_connections: int = 16,
-                 pools: connections.Pools | None = None) -> None:
-        """`pools`: the connections to share, those of the run's other clients (default: none yet)."""
+                 pools: connections.Pools | None = None, unreachable: Unreachable | None = None) -> None:
+        """`pools`: the connections to share, those of the run's other clients (default: none yet); `unreachable`:
+        what the run's other clients learned of the endpoints they could not connect to (default: nothing yet)."""
         client_models.install()
         self.session = session
         self.pools = pools if pools is not None else connections.Pools()
+        self.unreachable = unreachable if unreachable is not None else Unreachable()
         self.guard = install_guard(session)
         self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}
@@ -158,6 +161,7 @@ class Clients:
                 client.can_paginate(next(iter(client.meta.method_to_api_mapping)))
                 client_models.share_event_names(client)
                 self.pools.share(client)
+                self.unreachable.watch(client)
                 self._clients[(service, region)] = client
             return client
 
@@ -166,6 +170,7 @@ class Clients:
         with self._lock:
             self._clients.clear()
             self.pools.clear()
+            self.unreachable.clear()
 
 
 def open_session(profile: str | None = None) -> boto3.Session:

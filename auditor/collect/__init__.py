@@ -484,8 +484,9 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
         return None, [_failure(account_id, ASSUME_ROLE_KEY, "AssumeRole", error)], 0
     # A client is one service in one region: it never has more calls in flight than the bound per region.
+    # The accounts of a process take turns on its connections, and skip the endpoints it could not connect to.
     member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_pool_connections,
-                         pools=clients.pools)  # the accounts of a process take turns on its connections
+                         pools=clients.pools, unreachable=clients.unreachable)
     try:
         chosen, region_errors = run(lambda: _regions_to_read(member, account_id, regions, home))
     except ReadOnlyViolation:
