@@ -134,13 +134,13 @@ class Clients:
     """Guarded clients per (region, service), created once and shared by worker threads."""
 
     def __init__(self, session: boto3.Session, max_pool_connections: int = 16,
-                 pools: connections.Pools | None = None, unreachable: Unreachable | None = None) -> None:
-        """`pools`: the connections to share, those of the run's other clients (default: none yet); `unreachable`:
-        what the run's other clients learned of the endpoints they could not connect to (default: nothing yet)."""
+                 same_run: Clients | None = None) -> None:
+        """`same_run`: the Clients of the run these belong to (the caller's, for an account's), whose connections
+        these share and whose endpoints found unreachable these skip; by default, a run of their own."""
         client_models.install()
         self.session = session
-        self.pools = pools if pools is not None else connections.Pools()
-        self.unreachable = unreachable if unreachable is not None else Unreachable()
+        self.pools = same_run.pools if same_run is not None else connections.Pools()
+        self.unreachable = same_run.unreachable if same_run is not None else Unreachable()
         self.guard = install_guard(session)
         self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}

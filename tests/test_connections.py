@@ -94,11 +94,11 @@ def wrapped(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 def _clients(monkeypatch: pytest.MonkeyPatch, url: str, bundle: Path, key: str = "AKIDFIRST",
-             pools: connections.Pools | None = None) -> aws.Clients:
+             same_run: aws.Clients | None = None) -> aws.Clients:
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
     session = boto3.Session(region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key="secret")
-    return aws.Clients(session, max_pool_connections=8, pools=pools)
+    return aws.Clients(session, max_pool_connections=8, same_run=same_run)
 
 
 def _together(client: Any, calls: int) -> list[Any]:
@@ -180,7 +180,7 @@ def test_accounts_take_turns_on_the_connections_of_an_endpoint(monkeypatch, http
     caller = _clients(monkeypatch, url, files.bundle, "AKIDFIRST")
     first = caller.get("ec2", "eu-west-1")
     # another account's clients of the same run share the caller's pools, as collect's members do
-    second = _clients(monkeypatch, url, files.bundle, "AKIDSECOND", caller.pools).get("ec2", "eu-west-1")
+    second = _clients(monkeypatch, url, files.bundle, "AKIDSECOND", caller).get("ec2", "eu-west-1")
     try:
         assert first._endpoint.http_session is second._endpoint.http_session
         assert _together(first, 4) == [[]] * 4
@@ -196,7 +196,7 @@ def test_other_endpoints_settings_runs_or_processes_get_sessions_of_their_own(mo
     monkeypatch.setenv("AWS_CA_BUNDLE", str(files.bundle))
     clients = aws.Clients(boto3.Session(region_name="us-east-1"))
     east, west = clients.get("ec2", "us-east-1"), clients.get("ec2", "eu-west-1")
-    again = aws.Clients(boto3.Session(region_name="us-east-1"), max_pool_connections=3, pools=clients.pools)
+    again = aws.Clients(boto3.Session(region_name="us-east-1"), max_pool_connections=3, same_run=clients)
     assert east._endpoint.http_session is again.get("ec2", "us-east-1")._endpoint.http_session  # the same endpoint
     assert east._endpoint.http_session is not west._endpoint.http_session
     assert east._endpoint.http_session._manager.connection_pool_kw["maxsize"] == connections.POOL_SIZE
@@ -206,7 +206,7 @@ def test_other_endpoints_settings_runs_or_processes_get_sessions_of_their_own(mo
     other_run = aws.Clients(boto3.Session(region_name="us-east-1")).get("ec2", "us-east-1")
     assert other_run._endpoint.http_session is not east._endpoint.http_session
     monkeypatch.setattr(connections.os, "getpid", lambda: -1)  # a forked worker: never the caller's connections
-    forked = aws.Clients(boto3.Session(region_name="us-east-1"), pools=clients.pools).get("ec2", "us-east-1")
+    forked = aws.Clients(boto3.Session(region_name="us-east-1"), same_run=clients).get("ec2", "us-east-1")
     assert forked._endpoint.http_session is not east._endpoint.http_session
     clients.forget()  # what a worker does first: the caller's sessions are gone from the pools
     assert clients.pools._sessions == {}

@@ -110,7 +110,7 @@ def test_the_accounts_of_a_run_share_what_was_learned_and_a_forked_worker_forget
     caller = clients_behind(network, 1, monkeypatch)
     for _ in range(CONNECT_FAILURES):
         call(caller)
-    member = aws.Clients(caller.session, pools=caller.pools, unreachable=caller.unreachable)
+    member = aws.Clients(caller.session, same_run=caller)
 
     assert call(member) == "EndpointUnreachable"
     caller.forget()  # as a worker does with what it inherits

@@ -486,7 +486,7 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     # A client is one service in one region: it never has more calls in flight than the bound per region.
     # The accounts of a process take turns on its connections, and skip the endpoints it could not connect to.
     member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_pool_connections,
-                         pools=clients.pools, unreachable=clients.unreachable)
+                         same_run=clients)
     try:
         chosen, region_errors = run(lambda: _regions_to_read(member, account_id, regions, home))
     except ReadOnlyViolation:
