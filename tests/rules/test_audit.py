@@ -108,25 +108,45 @@ def test_aud001_is_one_finding_for_a_region_none_of_whose_keys_could_be_read() -
     assert {"PCX001", "PCX003", "VPCE001"} <= set(finding.evidence["rules_affected"])
 
 
-def test_aud001_names_each_key_when_one_key_of_the_region_was_read() -> None:
+def _all_failed(b: SnapshotBuilder) -> list[str]:
+    _fail_every_key(b, OTHER_REGION, "AccessDenied")
+    return ["*"]
+
+
+def _all_but_one_failed(b: SnapshotBuilder) -> list[str]:
+    return sorted(_fail_every_key(b, OTHER_REGION, "AccessDenied", spare="ec2:FlowLogs"))
+
+
+def _only_key_tried_failed(b: SnapshotBuilder) -> list[str]:
+    """Nothing stored in the region but a single key tried (a run of one collector)."""
+    b.error("ec2:Vpcs", "AccessDenied", region=OTHER_REGION)
+    b.scope(ACCOUNT, OTHER_REGION).clear()
+    return ["ec2:Vpcs"]
+
+
+def _regions_not_listed(b: SnapshotBuilder) -> list[str]:
+    """The region not read at all (ec2:Regions), which is its own finding."""
+    b.errors.append({"account_id": ACCOUNT, "region": OTHER_REGION, "key": "ec2:Regions",
+                     "operation": "DescribeRegions", "code": "OptInRequired", "message": "not enabled"})
+    return ["ec2:Regions"]
+
+
+@pytest.mark.parametrize("arrange", [
+    pytest.param(_all_failed, id="fail_every_key_of_a_region_is_one_finding"),
+    pytest.param(_all_but_one_failed, id="pass_one_key_read_each_failed_key_its_own"),
+    pytest.param(_only_key_tried_failed, id="pass_a_single_key_tried_is_named"),
+    pytest.param(_regions_not_listed, id="pass_a_region_not_enabled_keeps_its_ec2_regions_finding"),
+])
+def test_aud001_whole_region_not_read(arrange: Any) -> None:
+    """What AUD001 makes of a region that nothing, or only a little, could be read in: `fail_` cases are the one
+    finding for the region (resource `*`); `pass_` cases keep the findings key by key."""
     builder = _builder_with_peering()
-    failed = _fail_every_key(builder, OTHER_REGION, "AccessDenied", spare="ec2:FlowLogs")
+    expected = arrange(builder)
 
     findings = run_rule("AUD001", builder.build())
 
-    assert sorted(f.resource_id for f in findings) == sorted(failed)
-    assert {f.region for f in findings} == {OTHER_REGION}
-
-
-def test_aud001_names_the_key_when_a_region_failed_only_one() -> None:
-    """Nothing stored in the region but a single key tried (a run of one collector): that key, as before."""
-    builder = _builder_with_peering()
-    builder.error("ec2:Vpcs", "AccessDenied", region=OTHER_REGION)
-    builder.scope(ACCOUNT, OTHER_REGION).clear()  # no other key read there
-
-    findings = run_rule("AUD001", builder.build())
-
-    assert [(f.region, f.resource_id) for f in findings] == [(OTHER_REGION, "ec2:Vpcs")]
+    assert sorted(f.resource_id for f in findings) == expected
+    assert {(f.account_id, f.region) for f in findings} == {(ACCOUNT, OTHER_REGION)}
 
 
 # AUD002 shared-resource-owner-not-audited: the builder's account owns, OTHER_ACCOUNT participates.
