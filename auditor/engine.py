@@ -138,12 +138,17 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule function receives: the indexed snapshot and its own options. No clock: `now` is given."""
+    """What a rule function receives: the indexed snapshot and its own options. No clock of its own.
+
+    `as_of` is the moment the snapshot describes, its `collected_at` (the audit's time only for a snapshot that does
+    not say): rules measure ages against it, so a snapshot audited days later reports what it showed, and gives the
+    same findings whenever it is audited.
+    """
 
     index: Index
     options: Mapping[str, Any]
     trusted_accounts: frozenset[str]
-    now: dt.datetime
+    as_of: dt.datetime
 
 
 RULES: dict[str, Rule] = {}
@@ -255,7 +260,10 @@ def run_audit(
     trusted_accounts: Iterable[str] = (),
     suppressions: Iterable[Suppression] = (),
 ) -> AuditResult:
-    """Run the rules over the indexed snapshot. Same snapshot and inputs, same findings, byte for byte."""
+    """Run the rules over the indexed snapshot. Same snapshot and inputs, same findings, byte for byte.
+
+    `now` is the audit's time: suppressions expire by it. The rules judge the snapshot as of its collection
+    (RuleContext.as_of), whenever it is audited."""
     with _no_cyclic_gc():
         return _run_audit(index, now=now, rules=rules, rule_options=rule_options,
                           trusted_accounts=trusted_accounts, suppressions=suppressions)
@@ -286,10 +294,11 @@ def _run_audit(
     selected = sorted(rules if rules is not None else load_rules().values(), key=lambda r: r.id)
     # Trusted: the configured accounts, every account collected, and those the snapshot names (the organization).
     trusted = frozenset(trusted_accounts) | frozenset(index.account_ids) | frozenset(index.trusted_accounts)
+    as_of = index.collected_at or now  # what the snapshot showed, not what may have changed since
     findings: dict[str, Finding] = {}
     for rule_ in selected:
         options = {**rule_.options, **(rule_options or {}).get(rule_.id, {})}
-        context = RuleContext(index=index, options=options, trusted_accounts=trusted, now=now)
+        context = RuleContext(index=index, options=options, trusted_accounts=trusted, as_of=as_of)
         remediation = rule_.section("Remediation")
         for failure in _checked(rule_, context):
             if not index.can_judge(failure.account_id, failure.region, rule_.needs) and rule_.id != "AUD001":

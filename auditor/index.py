@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -312,6 +313,15 @@ class Index:
     @property
     def account_ids(self) -> list[str]:
         return sorted(self._partitions)
+
+    @cached_property
+    def collected_at(self) -> dt.datetime | None:
+        """When the snapshot was collected (a merged snapshot: its earliest shard), or None if it does not say."""
+        try:
+            moment = dt.datetime.fromisoformat(str(self.document["collected_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
     @property
     def trusted_accounts(self) -> list[str]:

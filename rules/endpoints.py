@@ -329,7 +329,7 @@ def endpoint_not_available(ctx: RuleContext) -> Iterator[Failure]:
             if state not in NOT_AVAILABLE:
                 continue
             created = parse_time(endpoint.get("CreationTimestamp"))
-            if state == "pendingacceptance" and created is not None and ctx.now - created < grace:
+            if state == "pendingacceptance" and created is not None and ctx.as_of - created < grace:
                 continue
             since = f" (created {created.isoformat()})" if created else ""
             yield Failure(

@@ -16,6 +16,7 @@ RESOURCE_TYPE = "AWS::EC2::VPCPeeringConnection"
 ENDED = frozenset({"deleted", "rejected", "failed", "expired"})
 NO_LONGER_ROUTABLE = ENDED | {"deleting"}
 PENDING_LIFETIME = dt.timedelta(days=7)  # AWS expires an unaccepted request 7 days after it was made
+MAX_PENDING_DAYS = 3  # the default: at 7 (the lifetime) a pending request would already have expired
 
 
 def _too_broad(destination: Network, peer_networks: Iterable[Network]) -> bool:
@@ -274,9 +275,15 @@ def peering_route_dead_destination(ctx: RuleContext) -> Iterator[Failure]:
 
 
 @rule(id="PCX006", name="peering-not-active", severity="low", resource_type=RESOURCE_TYPE,
-      needs=(PEERINGS, "ec2:RouteTables"), options={"max_pending_days": 7})
+      needs=(PEERINGS, "ec2:RouteTables"), options={"max_pending_days": MAX_PENDING_DAYS})
 def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
     """A peering request has waited too long, or routes still point at a peering that is gone.
+
+    A request still pending acceptance is reported once it has waited more than the option
+    `max_pending_days` (default 3) when the snapshot was collected, leaving days to accept it
+    before AWS expires it. AWS expires a request 7 days after it was made, so a limit of 7 or more
+    reports only a request the snapshot shows pending past its expiry. Its age comes from its
+    expiration time; without one (moto gives none) it is not judged.
 
     ## Why it matters
     A request left pending acceptance is either forgotten or waiting on someone who will not
@@ -291,12 +298,13 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
     that is gone, delete each route still pointing at it:
     `aws ec2 delete-route --route-table-id rtb-... --destination-cidr-block 10.1.0.0/16`
     """
-    limit = dt.timedelta(days=float(ctx.options.get("max_pending_days", 7)))
+    allowed = ctx.options.get("max_pending_days", MAX_PENDING_DAYS)
+    limit = dt.timedelta(days=float(allowed))
     for peering in peerings(ctx.index):
         if peering.status == "pending-acceptance":
             # The API gives no creation time; the expiration time is set 7 days after the request.
             expires = _timestamp(peering.item.get("ExpirationTime"))
-            if expires is None or ctx.now - (expires - PENDING_LIFETIME) <= limit:
+            if expires is None or ctx.as_of - (expires - PENDING_LIFETIME) <= limit:
                 continue  # young enough, or its age is unknown (moto gives no ExpirationTime)
             requested = expires - PENDING_LIFETIME
             requester, accepter = peering.requester, peering.accepter
@@ -304,8 +312,8 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
                 account_id=peering.home.account_id, region=peering.home.region, resource_id=peering.id,
                 discriminator="pending", related=(requester.vpc_id, accepter.vpc_id),
                 message=(f"peering {peering.id} from {requester.where} to {accepter.where} has been pending "
-                         f"acceptance for {(ctx.now - requested).days} days (requested about {requested:%Y-%m-%d}, "
-                         f"expires {expires:%Y-%m-%d}), more than the {ctx.options.get('max_pending_days', 7)} "
+                         f"acceptance for {(ctx.as_of - requested).days} days (requested about {requested:%Y-%m-%d}, "
+                         f"expires {expires:%Y-%m-%d}), more than the {allowed} "
                          "days allowed"),
                 evidence={"VpcPeeringConnection": peering.item})
         elif peering.status in ENDED:

@@ -312,7 +312,7 @@ def context(document: dict[str, Any], options: dict[str, Any] | None = None,
     """The RuleContext the engine would give a rule (options default to the rule's own in the tests)."""
     index = Index(document)
     return RuleContext(index=index, options=options or {}, trusted_accounts=frozenset(trusted) | set(index.account_ids),
-                       now=NOW)
+                       as_of=NOW)
 
 
 def run_rule(rule_id: str, document: dict[str, Any], options: dict[str, Any] | None = None,

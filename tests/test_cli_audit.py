@@ -246,6 +246,21 @@ def test_finding_ids_do_not_depend_on_api_order() -> None:
     assert len({f.id for f in first}) == len(first)
 
 
+@pytest.mark.parametrize(("collected_at", "expected"), [
+    pytest.param("2026-11-26T10:00:00Z", NOW, id="utc"),
+    pytest.param("2026-11-26T11:00:00+01:00", NOW, id="offset"),
+    pytest.param("2026-11-26T10:00:00", NOW, id="naive_is_utc"),
+    pytest.param("yesterday", None, id="unreadable"),
+    pytest.param(None, None, id="missing"),
+])
+def test_the_rules_judge_a_snapshot_as_of_its_collection(collected_at: str | None, expected: Any) -> None:
+    document = {"schema_version": 1, "accounts": {}, "errors": []}
+    if collected_at is not None:
+        document["collected_at"] = collected_at
+
+    assert Index(document).collected_at == expected
+
+
 def test_rules_lists_every_rule_and_prints_one(capsys) -> None:
     code, listing, _ = run(capsys, "rules")
     doc_code, doc, _ = run(capsys, "rules", "peering-dns-resolution-disabled")

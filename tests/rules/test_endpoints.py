@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from auditor.engine import load_rules, run_audit
+from auditor.index import Index
 from tests.factories import ACCOUNT, NOW, OTHER_ACCOUNT, SnapshotBuilder, run_rule
 from tests.rules.test_routes import Case, run_case
 
@@ -396,6 +398,20 @@ def test_vpce006_grace_period_is_an_option() -> None:
 
     assert [f.severity for f in findings] == ["low"]
     assert "waiting for the service provider to accept it" in findings[0].message
+
+
+def test_vpce006_age_is_the_age_when_the_snapshot_was_collected() -> None:
+    builder = SnapshotBuilder()
+    endpoint_in_state("pendingAcceptance", dt.timedelta(hours=1))(builder)
+    document = builder.build()
+    two_days_later = NOW + dt.timedelta(days=2)
+
+    dated = list(run_audit(Index(document), now=two_days_later, rules=[load_rules()["VPCE006"]]).findings)
+    undated = run_audit(Index({k: v for k, v in document.items() if k != "collected_at"}), now=two_days_later,
+                        rules=[load_rules()["VPCE006"]]).findings
+
+    assert dated == []  # an hour old when collected: within the 24 hours' grace, whenever it is audited
+    assert [f.severity for f in undated] == ["low"]  # no collection time: judged at the audit's
 
 
 # VPCES001 endpoint-service-open-principals and VPCES002 endpoint-service-acceptance-not-required

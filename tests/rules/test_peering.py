@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from auditor.engine import fingerprint
+from auditor.engine import fingerprint, load_rules, run_audit
+from auditor.index import Index
 from tests.factories import ACCOUNT, NOW, OTHER_ACCOUNT, REGION, SnapshotBuilder, run_rule
 
 OUTSIDE_VPC = "vpc-0fedcba9876543210"
@@ -258,8 +259,13 @@ def _expires_in(days: float) -> str:
     pytest.param({}, None, [], id="pass_active"),
     pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(5)), None, [],
                  id="pass_pending_younger_than_limit"),
-    pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(2)), {"max_pending_days": 3},
-                 [("low", "has been pending acceptance for 5 days")], id="fail_pending_longer_than_option"),
+    pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(4)), None, [],
+                 id="pass_pending_for_exactly_the_limit"),
+    pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(3)), None,
+                 [("low", "has been pending acceptance for 4 days (requested about 2026-11-22, expires 2026-11-29), "
+                          "more than the 3 days allowed")], id="fail_pending_longer_than_default"),
+    pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(5)), {"max_pending_days": 1},
+                 [("low", "has been pending acceptance for 2 days")], id="fail_pending_longer_than_option"),
     pytest.param(dict(routes=(), status="pending-acceptance", expiration=_expires_in(-1)), None,
                  [("low", "from {requester_vpc} (111122223333, us-east-1) to {accepter_vpc}")],
                  id="fail_pending_past_expiry"),
@@ -280,6 +286,19 @@ def test_pcx006_peering_not_active(case: dict, options: dict | None, expected: l
     findings = run_rule("PCX006", peered.document, options=options)
 
     _assert_findings(findings, peered, expected)
+
+
+def test_pcx006_age_is_the_age_when_the_snapshot_was_collected() -> None:
+    peered = _peered(routes=(), status="pending-acceptance", expiration=_expires_in(5))  # 2 days old when collected
+    undated = {key: value for key, value in peered.document.items() if key != "collected_at"}
+    month_later = NOW + dt.timedelta(days=30)
+
+    judged = {name: [f.message for f in run_audit(Index(document), now=month_later, rules=[load_rules()["PCX006"]])
+                     .findings]
+              for name, document in (("dated", peered.document), ("undated", undated))}
+
+    assert judged["dated"] == []  # audited a month on, the snapshot still shows a request 2 days old
+    assert len(judged["undated"]) == 1 and "pending acceptance for 32 days" in judged["undated"][0]
 
 
 # PCX007 peering-cidr-overlap
