@@ -13,7 +13,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
-from auditor import __version__, client_models, connections
+from auditor import __version__, client_models, connections, scp_denied
 from auditor.errors import ReadOnlyViolation, UserError
 from auditor.unreachable import Unreachable
 
@@ -162,6 +162,7 @@ class Clients:
                 client_models.share_event_names(client)
                 self.pools.share(client)
                 self.unreachable.watch(client)
+                scp_denied.watch(client)
                 self._clients[(service, region)] = client
             return client
 
