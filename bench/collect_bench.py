@@ -98,6 +98,22 @@ def start_moto() -> tuple[str, multiprocessing.Process]:
     raise SystemExit("moto server did not start")
 
 
+def read_beside(network: Any, region: str) -> tuple[Any, float, Counter[str]]:
+    """(collection, seconds, error codes in `region`) of the caller's account in HOME and `region`, read in one
+    process by a session whose requests first meet `network` (a `before-send` handler standing for what lies
+    between the run and AWS)."""
+    import boto3
+
+    from auditor.collect import collect
+
+    session = boto3.Session(region_name=HOME)
+    session.events.register("before-send", network)
+    started = time.perf_counter()
+    collected = collect(session, [HOME, region], max_processes=1)
+    seconds = time.perf_counter() - started
+    return collected, seconds, Counter(e["code"] for e in collected.document["errors"] if e["region"] == region)
+
+
 def stop(proxy: ProxyProcess | None, moto_process: multiprocessing.Process) -> None:
     """End the proxy (if it was started) and moto."""
     if proxy is not None:

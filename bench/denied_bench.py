@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -40,10 +39,7 @@ def main() -> None:
     moto_url, moto_process = base.start_moto()
     try:
         os.environ["AWS_ENDPOINT_URL"] = moto_url
-        import boto3
-
         from auditor import scp_denied
-        from auditor.collect import collect
         from tests.scp import Organization
 
         watch = scp_denied.watch
@@ -52,12 +48,7 @@ def main() -> None:
             for way in results:
                 scp_denied.watch = watch if way == "given up" else (lambda client, denials=0: False)
                 organization = Organization(DENIED, passing=True, latency=args.latency)
-                session = boto3.Session(region_name=base.HOME)
-                session.events.register("before-send", organization)
-                started = time.perf_counter()
-                collected = collect(session, [base.HOME, DENIED], max_processes=1)
-                seconds = time.perf_counter() - started
-                codes = Counter(e["code"] for e in collected.document["errors"] if e["region"] == DENIED)
+                collected, seconds, codes = base.read_beside(organization, DENIED)
                 results[way].append((sum(organization.sent.values()), collected.api_calls, seconds, codes))
         scp_denied.watch = watch
         print(f"{DENIED} denied by an SCP, {args.latency * 1000:.0f} ms a denial, {args.runs} runs each:")

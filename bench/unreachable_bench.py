@@ -34,10 +34,7 @@ def main() -> None:
     moto_url, moto_process = base.start_moto()
     try:
         os.environ["AWS_ENDPOINT_URL"] = moto_url
-        import boto3
         import botocore.exceptions
-
-        from auditor.collect import collect
 
         attempts = Counter[str]()
         lock = threading.Lock()
@@ -49,12 +46,7 @@ def main() -> None:
                 time.sleep(args.timeout)
                 raise botocore.exceptions.ConnectTimeoutError(endpoint_url=request.url)
 
-        session = boto3.Session(region_name=base.HOME)
-        session.events.register("before-send", network)
-        started = time.perf_counter()
-        collected = collect(session, [base.HOME, DROPPED], max_processes=1)
-        seconds = time.perf_counter() - started
-        codes = Counter(e["code"] for e in collected.document["errors"] if e["region"] == DROPPED)
+        collected, seconds, codes = base.read_beside(network, DROPPED)
         print(f"{DROPPED} dropped, {args.timeout:g} s a connect timeout: the run took {seconds:.1f} s; "
               f"{attempts['sent']} attempts to {DROPPED}; its errors: "
               + ", ".join(f"{code} {n}" for code, n in sorted(codes.items())))
