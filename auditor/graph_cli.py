@@ -29,14 +29,6 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     return config
 
 
-def judged_at(document: dict[str, Any]) -> dt.datetime:
-    """The audit's clock for a graph: when the snapshot was collected, so the same snapshot draws the same graph."""
-    try:
-        return dt.datetime.fromisoformat(str(document["collected_at"])).astimezone(dt.UTC)
-    except (KeyError, ValueError):
-        return dt.datetime.now(dt.UTC)
-
-
 def graph_text(document: dict[str, Any], format: str, config: Any = None) -> tuple[str, Any]:  # noqa: A002
     """(the rendered graph, the graph) of a snapshot, audited with every rule to mark what has findings."""
     from auditor.engine import run_audit
@@ -48,7 +40,8 @@ def graph_text(document: dict[str, Any], format: str, config: Any = None) -> tup
     options = {} if config is None else {
         "rule_options": config.rule_options, "trusted_accounts": config.trusted_accounts,
         "suppressions": config.suppressions}
-    result = run_audit(index, now=judged_at(document), **options)
+    # Suppressions expire as of the snapshot's collection too, so that one snapshot always draws the same graph.
+    result = run_audit(index, now=index.collected_at or dt.datetime.now(dt.UTC), **options)
     graph = build_graph(index, result.findings)
     return RENDERERS[format](graph), graph
 

@@ -321,7 +321,7 @@ class Index:
             moment = dt.datetime.fromisoformat(str(self.document["collected_at"]).replace("Z", "+00:00"))
         except (KeyError, ValueError):
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
     @property
     def trusted_accounts(self) -> list[str]:

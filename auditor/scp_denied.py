@@ -4,7 +4,7 @@ and none was allowed, the client's other calls there are not sent.
 An organization that keeps its accounts out of some regions does it with an SCP that denies every action there
 but a few global ones (AWS Control Tower's region deny control is one). A run without `--regions` reads every
 region an account has enabled, the denied ones too: each of their 27 keys cost a call that was sure to fail, and
-in such an organization most of a run's calls went there. Now, once DENIALS different operations of one client
+in such an organization those can be most of a run's calls. Now, once DENIALS different operations of one client
 (one account, service and region) were refused with an access-denied error that names a service control policy,
 and no call of that client was answered, each later call of it fails before it is built, counted or sent, with
 DeniedByServiceControlPolicy: recorded as that key's error, as any failure is (and AUD001 reports a region none of

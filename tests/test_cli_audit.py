@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -258,7 +259,10 @@ def test_the_rules_judge_a_snapshot_as_of_its_collection(collected_at: str | Non
     if collected_at is not None:
         document["collected_at"] = collected_at
 
-    assert Index(document).collected_at == expected
+    collected_at = Index(document).collected_at
+
+    assert collected_at == expected
+    assert collected_at is None or collected_at.tzinfo is dt.UTC
 
 
 def test_rules_lists_every_rule_and_prints_one(capsys) -> None:
