@@ -136,11 +136,13 @@ class Clients:
     def __init__(self, session: boto3.Session, max_pool_connections: int = 16,
                  same_run: Clients | None = None) -> None:
         """`same_run`: the Clients of the run these belong to (the caller's, for an account's), whose connections
-        these share and whose endpoints found unreachable these skip; by default, a run of their own."""
+        these share, whose endpoints found unreachable these skip and whose services denied by an SCP these ask
+        one call first; by default, a run of their own."""
         client_models.install()
         self.session = session
         self.pools = same_run.pools if same_run is not None else connections.Pools()
         self.unreachable = same_run.unreachable if same_run is not None else Unreachable()
+        self.denials = same_run.denials if same_run is not None else scp_denied.Denials()
         self.guard = install_guard(session)
         self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}
@@ -162,7 +164,7 @@ class Clients:
                 client_models.share_event_names(client)
                 self.pools.share(client)
                 self.unreachable.watch(client)
-                scp_denied.watch(client)
+                scp_denied.watch(client, self.denials)
                 self._clients[(service, region)] = client
             return client
 
@@ -172,6 +174,7 @@ class Clients:
             self._clients.clear()
             self.pools.clear()
             self.unreachable.clear()
+            self.denials.clear()
 
 
 def open_session(profile: str | None = None) -> boto3.Session:

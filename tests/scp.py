@@ -44,6 +44,7 @@ class Organization:
         self.region, self.reason, self.allowed, self.passing = region, reason, allowed, passing
         self.latency = latency
         self.sent: Counter[str] = Counter()  # requests to the region, by service (its signing name)
+        self.spans: list[tuple[float, float]] = []  # (start, end) of each request to the region, as they ended
         self._lock = threading.Lock()
 
     def __call__(self, request: Any, **_: Any) -> Any:
@@ -53,9 +54,12 @@ class Organization:
                   or str(request.headers.get("X-Amz-Target", b""), "latin-1").rpartition(".")[2])
         if scope[2] != self.region:
             return None if self.passing else _response(request, 200, EMPTY_VPCS)
+        started = time.monotonic()
         with self._lock:
             self.sent[scope[3]] += 1
         time.sleep(self.latency)
+        with self._lock:
+            self.spans.append((started, time.monotonic()))
         if action in self.allowed:
             return _response(request, 200, EMPTY_VPCS)
         return _response(request, *denial(scope[3], action, self.reason))

@@ -6,15 +6,19 @@ the requests to the denied region as AWS answers a call an SCP (or the role's ow
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import botocore.exceptions
 import pytest
 
+import auditor.collect as collect_package
 from auditor import aws
-from auditor.collect import collect
+from auditor.account_request import AccountRequest
+from auditor.collect import collect, processes
 from auditor.collect.registry import GLOBAL, REGISTRY
 from auditor.scp_denied import DENIALS, DeniedByServiceControlPolicy, scp_denial
 from tests.conftest import REGION
@@ -22,6 +26,7 @@ from tests.scp import BY_ROLE, BY_SCP, ROLE, Organization
 from tests.servers import moto_server
 
 OTHER = "eu-west-1"
+MEMBERS = ("111111111111", "222222222222")
 
 
 def clients_in(organization: Organization, monkeypatch: pytest.MonkeyPatch) -> aws.Clients:
@@ -57,8 +62,9 @@ def test_after_three_operations_denied_by_an_scp_the_services_other_calls_there_
     assert clients.calls == DENIALS  # the calls not sent are not counted as made
     with pytest.raises(DeniedByServiceControlPolicy) as raised:
         clients.get("ec2", OTHER).describe_vpcs()
-    assert (f"{DENIALS} other ec2 calls in {OTHER} (DescribeVpcs, DescribeSubnets, DescribeRouteTables) were denied "
-            "by a service control policy") in str(raised.value)
+    assert (f"not sent: ec2 calls in {OTHER} were denied by a service control policy: {DENIALS} different calls "
+            "(DescribeVpcs, DescribeSubnets, DescribeRouteTables in this account), and none was allowed") \
+        in str(raised.value)
     assert str(raised.value).endswith(f"(the first: You are not authorized to perform this operation. User: {ROLE} "
                                       f"is not authorized to perform: ec2:DescribeVpcs {BY_SCP}.)")
     assert call(clients, "describe_vpcs", REGION) == "answered"  # another region is another client
@@ -77,6 +83,56 @@ def test_a_service_is_never_given_up_on_other_evidence(monkeypatch, organization
 
     assert "DeniedByServiceControlPolicy" not in ended
     assert organization.sent["ec2"] == len(methods)
+
+
+EC2_ACTIONS = ("DescribeVpcs", "DescribeSubnets", "DescribeRouteTables", "DescribeVpnGateways",
+               "DescribeInternetGateways")  # EC2_READS as the API names them
+
+
+def clients_beside(run: aws.Clients, organization: Organization) -> aws.Clients:
+    """Another account's clients in the same run as `run`, its requests meeting `organization`."""
+    session = boto3.Session(region_name=REGION, aws_access_key_id="member", aws_secret_access_key="member")
+    session.events.register("before-send", organization)
+    return aws.Clients(session, same_run=run)
+
+
+def given_up_in_one_account(monkeypatch: pytest.MonkeyPatch) -> aws.Clients:
+    caller = clients_in(Organization(OTHER), monkeypatch)
+    assert [call(caller, method) for method in EC2_READS[:DENIALS]] == ["UnauthorizedOperation"] * DENIALS
+    return caller
+
+
+def test_in_the_runs_next_account_a_denied_service_asks_one_call_and_gives_up_on_its_denial(monkeypatch) -> None:
+    caller = given_up_in_one_account(monkeypatch)
+    network = Organization(OTHER, latency=0.2)
+    member = clients_beside(caller, network)
+
+    with ThreadPoolExecutor(len(EC2_READS)) as pool:
+        ended = list(pool.map(lambda method: call(member, method), EC2_READS))
+
+    assert Counter(ended) == {"UnauthorizedOperation": 1, "DeniedByServiceControlPolicy": len(EC2_READS) - 1}
+    assert network.sent == {"ec2": 1}
+    with pytest.raises(DeniedByServiceControlPolicy) as raised:
+        member.get("ec2", OTHER).describe_vpcs()
+    assert re.search(rf"ec2 calls in {OTHER} were denied by a service control policy: Describe\w+ in this account, "
+                     r"and every call in 1 other account\(s\) of this run, and none was allowed", str(raised.value))
+    assert caller.denials.suspect(OTHER, "ec2") == 2
+    caller.forget()  # as a worker does with what it inherits
+    assert caller.denials.suspect(OTHER, "ec2") == 0
+
+
+def test_in_the_runs_next_account_the_other_calls_go_ahead_once_the_first_is_answered(monkeypatch) -> None:
+    caller = given_up_in_one_account(monkeypatch)
+    network = Organization(OTHER, allowed=EC2_ACTIONS, latency=0.2)
+    member = clients_beside(caller, network)
+
+    with ThreadPoolExecutor(len(EC2_READS)) as pool:
+        ended = list(pool.map(lambda method: call(member, method), EC2_READS))
+
+    assert ended == ["answered"] * len(EC2_READS)
+    first, *others = sorted(network.spans)
+    assert first[1] <= min(start for start, _ in others)  # sent once the first was answered, not before
+    assert caller.denials.suspect(OTHER, "ec2") == 0  # an account answered there: the next ones ask as usual
 
 
 @pytest.mark.parametrize(("parsed", "expected"), [
@@ -121,3 +177,39 @@ def test_a_region_an_scp_denies_costs_a_few_calls_a_service_not_one_per_key(monk
     account = collected.collections[0].account_id
     assert "ec2:Vpcs" in collected.document["accounts"][account]["regions"][REGION]
     assert "(nothing could be read in 1 region(s)" in collected.summary()
+
+
+def test_the_runs_next_account_asks_a_denied_region_one_call_a_service_given_up(monkeypatch) -> None:
+    """Two member accounts, read one after the other with one call in flight, so that the count is exact: the
+    first sends each service's first three operations to the denied region; the second, for a service the first
+    gave up (EC2), one call."""
+    organization = Organization(OTHER, passing=True)
+    assume = collect_package.assumed_session
+
+    def assumed_session(*args: Any, **kwargs: Any) -> Any:  # an account's session meets the organization too
+        session = assume(*args, **kwargs)
+        session.events.register("before-send", organization)
+        return session
+
+    monkeypatch.setattr(collect_package, "assumed_session", assumed_session)
+    monkeypatch.setattr(processes, "AT_ONCE", 1)
+    with moto_server() as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        session = boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+
+        collected = collect(session, [REGION, OTHER], max_workers=1, max_processes=1,
+                            accounts=AccountRequest(role_name="NetworkAudit", account_ids=MEMBERS))
+
+    roots = Counter(c.service for c in REGISTRY.values() if c.scope != GLOBAL and c.parent is None)
+    signing_names = {"elbv2": "elasticloadbalancing"}
+    assert organization.sent == {signing_names.get(service, service): min(DENIALS, n) + (1 if n >= DENIALS else n)
+                                 for service, n in roots.items()}
+    for account_id in MEMBERS:
+        lost = [e for e in collected.document["errors"] if (e["account_id"], e["region"]) == (account_id, OTHER)]
+        assert len(lost) == len([c for c in REGISTRY.values() if c.scope != GLOBAL])
+        assert "ec2:Vpcs" in collected.document["accounts"][account_id]["regions"][REGION]
+    second = Counter(e["code"] for e in collected.document["errors"]
+                     if (e["account_id"], e["region"]) == (MEMBERS[1], OTHER) and e["key"].startswith("ec2:")
+                     and REGISTRY[e["key"]].parent is None)
+    assert second == {"UnauthorizedOperation": 1, "DeniedByServiceControlPolicy": roots["ec2"] - 1}
