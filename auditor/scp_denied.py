@@ -148,8 +148,8 @@ class _Client:
     def _giving_up(self) -> dict[str, Any]:
         operations = list(self.denied)
         here = f"{', '.join(operations)} in this account"
-        evidence = (f"{here}, and every call in {self.suspected} other account(s) of this run" if self.suspected
-                    else f"{len(operations)} different calls ({here})")
+        evidence = (f"{here}, as in {self.suspected} other account(s) of this run that gave the service up there"
+                    if self.suspected else f"{len(operations)} different calls ({here})")
         return {"service": self.service, "region": self.region, "evidence": evidence,
                 "first": self.denied[operations[0]]}
 

@@ -115,7 +115,8 @@ def test_in_the_runs_next_account_a_denied_service_asks_one_call_and_gives_up_on
     with pytest.raises(DeniedByServiceControlPolicy) as raised:
         member.get("ec2", OTHER).describe_vpcs()
     assert re.search(rf"ec2 calls in {OTHER} were denied by a service control policy: Describe\w+ in this account, "
-                     r"and every call in 1 other account\(s\) of this run, and none was allowed", str(raised.value))
+                     r"as in 1 other account\(s\) of this run that gave the service up there, and none was allowed",
+                     str(raised.value))
     assert caller.denials.suspect(OTHER, "ec2") == 2
     caller.forget()  # as a worker does with what it inherits
     assert caller.denials.suspect(OTHER, "ec2") == 0
