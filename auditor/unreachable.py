@@ -6,10 +6,11 @@ own region only) took 123 s and 83 connection attempts before its 27 keys were r
 2026-11-27: 10 s a connect timeout, botocore's adaptive retries), holding 16 of the run's calls in flight all
 that time; and every account read in that region paid it again. Now, once CONNECT_FAILURES attempts to an
 endpoint (its host and region) have failed to connect in a process, and none has connected, each later call to it
-there fails before it is sent, with EndpointUnreachable: not retried, recorded as that key's error as any failure
-is (and AUD001 reports a region none of whose keys could be read once). An endpoint that answered once is never
-given up on: a later failure is a passing fault, retried as before. Failing to connect means DNS, refusal or a
-connect timeout (botocore's EndpointConnectionError and ConnectTimeoutError), never a response cut short.
+there fails before it is sent (or counted as made), with EndpointUnreachable: not retried, recorded as that
+key's error as any failure is (and AUD001 reports a region none of whose keys could be read once). An endpoint
+that answered once is never given up on: a later failure is a passing fault, retried as before. Failing to
+connect means DNS, refusal or a connect timeout (botocore's EndpointConnectionError and ConnectTimeoutError),
+never a response cut short.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Unreachable:
             with self._lock:
                 return self._endpoints.setdefault((os.getpid(), host, region), _Endpoint())
 
-        def before_send(**_: Any) -> None:
+        def refuse_if_given_up(**_: Any) -> None:
             seen = endpoint()
             if not seen.connected and seen.failures >= self._failures:
                 raise EndpointUnreachable(endpoint=host, region=region, failures=seen.failures, first=seen.first)
@@ -73,8 +74,14 @@ class Unreachable:
                     seen.failures += 1
                     seen.first = seen.first or f"{type(caught_exception).__name__}: {caught_exception}"
 
-        # First, before any other handler of the event can send or answer the request.
-        client.meta.events.register_first("before-send", before_send, unique_id="auditor-unreachable-send")
+        # A call to an endpoint already given up fails before it is built, and before the read-only guard counts it
+        # as made (on the service's own event, whose handlers come before those of the bare name; it only raises).
+        service_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register_first(f"before-parameter-build.{service_id}", refuse_if_given_up,
+                                          unique_id="auditor-unreachable-call")
+        # A call already under way (its retries) fails before its next attempt: first, before any other handler of
+        # the event can send or answer the request.
+        client.meta.events.register_first("before-send", refuse_if_given_up, unique_id="auditor-unreachable-send")
         client.meta.events.register("needs-retry", after_attempt, unique_id="auditor-unreachable-attempt")
         return True
 

@@ -76,6 +76,7 @@ def test_after_three_attempts_that_failed_to_connect_the_endpoints_calls_are_not
 
     assert outcomes == ["ConnectTimeoutError"] * CONNECT_FAILURES + ["EndpointUnreachable"] * 2
     assert network.sent == CONNECT_FAILURES
+    assert clients.calls == CONNECT_FAILURES  # the calls not sent are not counted as made
     with pytest.raises(EndpointUnreachable) as raised:
         clients.get("ec2", OTHER).describe_vpcs()
     assert f"({OTHER}) could not be connected to in {CONNECT_FAILURES} attempts" in str(raised.value)
