@@ -1,4 +1,5 @@
-"""A service that a service control policy denies in a region is given up there after a few denials, and no sooner.
+"""A service that a service control policy denies in a region is given up there after a few denials (in the run's
+next accounts, after their first call), and no sooner.
 
 No test here connects anywhere but to a moto server on 127.0.0.1: tests/scp.py's `before-send` handler answers
 the requests to the denied region as AWS answers a call an SCP (or the role's own policy) denies.
