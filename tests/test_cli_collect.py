@@ -21,7 +21,9 @@ from click.testing import CliRunner
 import auditor
 import auditor.collect.runner  # noqa: F401  (registers the catalog)
 from auditor.cli import cli, main
+from auditor.collect import Collected
 from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY
+from auditor.collect.runner import AccountCollection
 from tests.servers import (
     ACCOUNT_ID,
     ALLOWED_PRINCIPAL,
@@ -592,6 +594,26 @@ def test_summary_line_counts_resources_api_calls_and_errors(runs: Runs) -> None:
     assert int(summary["errors"]) == len(document["errors"]) > 0
     assert int(summary["calls"]) >= len(roots) + 2  # GetCallerIdentity and DescribeRegions too
     assert summary["destination"] == str(runs.snapshot_path)
+
+
+@pytest.mark.parametrize(("lost", "hint"), [
+    pytest.param({"111111111111": ["eu-west-1", "ap-south-1"], "222222222222": ["eu-west-1"]},
+                 "; in every account: eu-west-1 (leave them out with --regions))", id="a_region_lost_in_every_account"),
+    pytest.param({"111111111111": ["eu-west-1"], "222222222222": ["ap-south-1"]}, ")", id="none_lost_everywhere"),
+    pytest.param({"111111111111": ["eu-west-1"]}, ")", id="one_account_only"),
+])
+def test_the_summary_names_the_regions_no_account_could_read(lost: dict[str, list[str]], hint: str) -> None:
+    accounts = sorted({"111111111111", "222222222222"} if len(lost) > 1 else lost)
+    collections = [AccountCollection(account_id, {"us-east-1": {"ec2:Vpcs": []},
+                                                  **{region: {} for region in lost.get(account_id, [])}})
+                   for account_id in accounts]
+    errors = [{"account_id": account_id, "region": region, "key": "ec2:Vpcs", "code": "UnauthorizedOperation"}
+              for account_id, regions in lost.items() for region in regions]
+
+    summary = Collected({"errors": errors}, collections, api_calls=0, seconds=0.0).summary()
+
+    assert f"(nothing could be read in {len(errors)} region(s): " in summary
+    assert summary.split("region(s): ", 1)[1].split(", 0.0 s")[0].endswith(hint)
 
 
 @pytest.mark.server

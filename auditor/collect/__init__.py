@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
@@ -92,7 +93,14 @@ class Collected:
             return ""
         named = ", ".join(f"{account_id}/{region}" for account_id, region in lost[:5])
         more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
-        return f" (nothing could be read in {len(lost)} region(s): {named}{more})"
+        # A region lost in every account read is most likely one the organization denies (an SCP) or the network
+        # drops: worth naming, as `--regions` can leave it out.
+        accounts = len({c.account_id for c in self.collections})
+        per_region = Counter(region for _, region in lost)
+        everywhere = sorted(region for region, count in per_region.items() if count == accounts)
+        common = (f"; in every account: {', '.join(everywhere)} (leave them out with --regions)"
+                  if accounts > 1 and everywhere else "")
+        return f" (nothing could be read in {len(lost)} region(s): {named}{more}{common})"
 
 
 def per_account_default(max_workers: int, max_workers_per_account: int | None = None) -> int:
