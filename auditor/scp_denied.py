@@ -19,9 +19,10 @@ in such an organization those can be most of a run's calls.
   throttled, failed): they all go ahead as usual, and the region lost one round trip.
 
 A denial that names no service control policy (the role lacks a permission: "no identity-based policy allows")
-never counts, and a client that was answered once is never given up on: a policy that denies some operations of
-a service, not the region, costs those operations only. Each process learns on its own (a forked worker forgets
-what its caller learned), as with unreachable endpoints.
+never counts, and a client that was answered once is never given up on (and one given up is no longer, once a
+call of it in flight then is answered): a policy that denies some operations of a service, not the region, costs
+those operations only, and at worst the calls refused before the first answer came. Each process learns on its
+own (a forked worker forgets what its caller learned), as with unreachable endpoints.
 """
 
 from __future__ import annotations
@@ -132,7 +133,9 @@ class _Client:
         message = scp_denial(parsed)
         with self.lock:
             if 200 <= status < 300 and not self.answered:
-                self.answered = True
+                # A call in flight when the service was given up, answered after all: a policy that denies some of
+                # its operations, not the region. The calls from now on go ahead (those refused meanwhile are lost).
+                self.answered, self.given_up = True, None
                 self.run.record(self.region, self.service, given_up=False)
             elif message is not None and not self.answered:
                 self.denied.setdefault(getattr(model, "name", "?"), message)

@@ -137,6 +137,30 @@ def test_in_the_runs_next_account_the_other_calls_go_ahead_once_the_first_is_ans
     assert caller.denials.suspect(OTHER, "ec2") == 0  # an account answered there: the next ones ask as usual
 
 
+def test_a_service_given_up_goes_ahead_again_once_a_call_in_flight_is_answered(monkeypatch) -> None:
+    """The first answers of a region can come in any order: three denials (a policy that denies some operations)
+    before the first call allowed. Its answer lifts the give-up, here and for the run's next accounts."""
+    clients = clients_in(Organization("nowhere"), monkeypatch)  # every call sent is answered
+    events = clients.get("ec2", OTHER).meta.events
+    model = clients.get("ec2", OTHER).meta.service_model
+    for action in EC2_ACTIONS[:DENIALS]:
+        events.emit(f"after-call.ec2.{action}", http_response=_Answer(403), model=model.operation_model(action),
+                    parsed={"Error": {"Code": "UnauthorizedOperation", "Message": f"... {BY_SCP}"}}, context={})
+    given_up = call(clients, "describe_vpn_gateways")
+
+    events.emit("after-call.ec2.DescribeInternetGateways", http_response=_Answer(200), parsed={},
+                model=model.operation_model("DescribeInternetGateways"), context={})
+
+    assert given_up == "DeniedByServiceControlPolicy"
+    assert call(clients, "describe_vpn_gateways") == "answered"
+    assert clients.denials.suspect(OTHER, "ec2") == 0
+
+
+class _Answer:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
 @pytest.mark.parametrize(("parsed", "expected"), [
     pytest.param({"Error": {"Code": "UnauthorizedOperation", "Message": f"... {BY_SCP}."}}, True, id="ec2"),
     pytest.param({"Error": {"Code": "AccessDeniedException", "Message": "... in a Service Control Policy"}}, True,
