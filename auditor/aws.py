@@ -164,7 +164,7 @@ class Clients:
                 client_models.share_event_names(client)
                 self.pools.share(client)
                 self.unreachable.watch(client)
-                scp_denied.watch(client, self.denials)
+                self.denials.watch(client)
                 self._clients[(service, region)] = client
             return client
 

@@ -92,6 +92,25 @@ class Denials:
             else:
                 seen.answered += 1
 
+    def watch(self, client: Any) -> bool:
+        """Count the client's calls that an SCP denied, and stop its calls once it is given up, with what the run's
+        other accounts learned. False when the client cannot be watched (then it is left as it is)."""
+        meta = getattr(client, "meta", None)
+        events = getattr(meta, "events", None)
+        region = getattr(meta, "region_name", None)
+        if events is None or not isinstance(region, str):
+            return False
+        record = _Client(meta.service_model.service_name, region, self)
+        # Before the request is built: a call given up costs no signing and no connection. On the service's own
+        # event, whose handlers botocore calls before those of the bare event name: before the read-only guard
+        # counts the call as made (it only raises or waits, so no call the guard would refuse can pass this way).
+        service_id = meta.service_model.service_id.hyphenize()
+        events.register_first(f"before-parameter-build.{service_id}", record.before_call,
+                              unique_id="auditor-scp-denied-call")
+        events.register("after-call", record.after_call, unique_id="auditor-scp-denied-answer")
+        events.register("after-call-error", record.first_call_ended, unique_id="auditor-scp-denied-error")
+        return True
+
     def clear(self) -> None:
         """Forget what was learned (in a forked worker: the caller's)."""
         with self._lock:
@@ -102,8 +121,8 @@ class _Client:
     """One client's record: its operations an SCP denied, whether it was answered, whether it was given up; and,
     when the run suspects its service, the wait on its first call."""
 
-    def __init__(self, service: str, region: str, run: Denials, denials: int) -> None:
-        self.service, self.region, self.run, self.denials = service, region, run, denials
+    def __init__(self, service: str, region: str, run: Denials) -> None:
+        self.service, self.region, self.run = service, region, run
         self.lock = threading.Lock()
         self.denied: dict[str, str] = {}  # operation -> its denial's message, in the order they came
         self.answered = False
@@ -139,7 +158,7 @@ class _Client:
                 self.run.record(self.region, self.service, given_up=False)
             elif message is not None and not self.answered:
                 self.denied.setdefault(getattr(model, "name", "?"), message)
-                if self.given_up is None and (len(self.denied) >= self.denials or self.first_call is not None):
+                if self.given_up is None and (len(self.denied) >= DENIALS or self.first_call is not None):
                     self.given_up = self._giving_up()
                     self.run.record(self.region, self.service, given_up=True)
         self.first_call_ended()
@@ -155,24 +174,3 @@ class _Client:
                     if self.suspected else f"{len(operations)} different calls ({here})")
         return {"service": self.service, "region": self.region, "evidence": evidence,
                 "first": self.denied[operations[0]]}
-
-
-def watch(client: Any, run: Denials | None = None, denials: int = DENIALS) -> bool:
-    """Count the client's calls that an SCP denied, and stop its calls once it is given up; `run`: what the run's
-    other accounts learned (by default, nothing). False when the client cannot be watched (then it is left as it
-    is)."""
-    meta = getattr(client, "meta", None)
-    events = getattr(meta, "events", None)
-    region = getattr(meta, "region_name", None)
-    if events is None or not isinstance(region, str):
-        return False
-    record = _Client(meta.service_model.service_name, region, run or Denials(), denials)
-    # Before the request is built: a call given up costs no signing and no connection. On the service's own event,
-    # whose handlers botocore calls before those of the bare event name: before the read-only guard counts the call
-    # as made (it only raises or waits, so no call the guard would refuse can pass this way).
-    service_id = meta.service_model.service_id.hyphenize()
-    events.register_first(f"before-parameter-build.{service_id}", record.before_call,
-                          unique_id="auditor-scp-denied-call")
-    events.register("after-call", record.after_call, unique_id="auditor-scp-denied-answer")
-    events.register("after-call-error", record.first_call_ended, unique_id="auditor-scp-denied-error")
-    return True

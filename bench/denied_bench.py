@@ -85,16 +85,16 @@ def main() -> None:
                 return read_members(organization, accounts, args.processes)
             return base.read_beside(organization, DENIED)
 
-        watch = scp_denied.watch
+        watch = scp_denied.Denials.watch
         results: dict[str, list[tuple[int, int, float, Counter[str]]]] = {"given up": [], "every call": []}
         read(0.0)  # warm-up: moto builds the accounts' backends
         for run in range(args.runs):
             for way in sorted(results, reverse=bool(run % 2)):  # each way first in every other run
-                scp_denied.watch = watch if way == "given up" else (lambda client, *_: False)
+                scp_denied.Denials.watch = watch if way == "given up" else (lambda self, client: False)
                 collected, seconds, codes = read(args.latency)
                 made = sum(n for code, n in codes.items() if code not in NOT_SENT)
                 results[way].append((made, collected.api_calls, seconds, codes))
-        scp_denied.watch = watch
+        scp_denied.Denials.watch = watch
         who = (f"{len(accounts)} member accounts in {args.processes} process(es)" if accounts
                else "the caller's account")
         print(f"{who}; {DENIED} denied by an SCP, {args.latency * 1000:.0f} ms a denial, {args.runs} runs each:")
