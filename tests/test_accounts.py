@@ -136,7 +136,7 @@ def test_two_accounts_through_the_role_give_one_snapshot_with_each_accounts_vpcs
     assert all(document["accounts"][a]["partition"] == "aws" for a in document["accounts"])
     assert not [e for e in document["errors"] if e["key"] in ("sts:AssumeRole", "ec2:Regions")]
     assert "trusted_accounts" not in document  # only --org says which accounts to trust
-    assert re.match(r"collected 2 account\(s\)( in 2 processes)?, 1 region\(s\):", err)
+    assert re.match(r"collected 2 account\(s\)( in \d processes)?, 1 region\(s\):", err)
 
 
 def test_without_role_name_the_callers_account_is_read_as_before(members, tmp_path, capsys) -> None:

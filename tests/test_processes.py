@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 import auditor.collect as collection
@@ -195,6 +196,101 @@ def test_a_worker_that_dies_costs_only_the_regions_it_held(callers_regions: dict
     assert multiprocessing.active_children() == []
 
 
+def _collect_members_regions(max_processes: int, **kwargs: Any) -> collection.Collected:
+    return _collect(max_processes, regions=list(CALLER_REGIONS), **kwargs)
+
+
+@pytest.fixture
+def eight_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More CPUs than the 3 member accounts, wherever the tests run."""
+    monkeypatch.setattr(processes, "cpus", lambda: 8)
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_fewer_accounts_than_workers_are_read_a_region_at_a_time(members_regions: dict[str, str]) -> None:
+    seen: dict[int, list[Status]] = {1: [], 3: [], 6: []}
+    alone = _collect_members_regions(1, progress=seen[1].append)
+    by_account = _collect_members_regions(3, progress=seen[3].append)  # as many accounts as workers: whole
+    by_region = _collect_members_regions(6, progress=seen[6].append)  # 3 accounts x (3 regions + global keys)
+    assert (alone.processes, by_account.processes, by_region.processes) == (1, 3, 6)
+    assert by_region.document == by_account.document == alone.document
+    assert by_region.api_calls == by_account.api_calls == alone.api_calls
+    for region, cidr in members_regions.items():
+        assert cidr in {vpc["CidrBlock"] for vpc in
+                        by_region.document["accounts"][MEMBERS[0]]["regions"][region]["ec2:Vpcs"]}
+    for account_id in MEMBERS:
+        assert sorted(by_region.document["accounts"][account_id]["regions"]) == sorted(["global", *CALLER_REGIONS])
+    assert seen[6][-1] == seen[3][-1] == seen[1][-1]
+    assert seen[6][-1].accounts_done == seen[6][-1].accounts_total == 3
+    assert seen[6][-1].regions_done == seen[6][-1].regions_total == 9
+    assert "collected 3 account(s) in 6 processes, 3 region(s)" in by_region.summary()
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(("cpus", "bound"), [
+    (8, 8),      # split, each worker would have a share of the bound for all it reads: 8 // 6 = 1 call in flight
+    (3, None),   # a CPU for each account already
+])
+def test_an_account_stays_whole_in_one_worker(members_regions: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                              cpus: int, bound: int | None) -> None:
+    monkeypatch.setattr(processes, "cpus", lambda: cpus)
+    whole = _collect_members_regions(6, max_workers_per_account=bound)
+    assert whole.processes == 3
+    assert whole.document == _collect_members_regions(1).document
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(members_regions: dict[str, str],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    denied = MEMBERS[1]
+    fetcher = collection.assume_role_fetcher
+
+    def refusing(client: Any, arn: str, request: AccountRequest) -> Any:
+        if denied not in arn:
+            return fetcher(client, arn, request)
+
+        def fetch() -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": f"not authorized: {arn}"}}, "AssumeRole")
+        return fetch
+
+    alone = _collect_members_regions(1)
+    monkeypatch.setattr(collection, "assume_role_fetcher", refusing)
+    split = _collect_members_regions(10)
+    assert split.processes == 8  # a worker for each part of the two accounts read
+    assert sorted(split.document["accounts"]) == [MEMBERS[0], MEMBERS[2]]
+    assert [(e["account_id"], e["key"], e["code"]) for e in split.document["errors"]
+            if e["account_id"] == denied] == [(denied, "sts:AssumeRole", "AccessDenied")]
+    assert split.unread == [denied]
+    for account_id in (MEMBERS[0], MEMBERS[2]):
+        assert split.document["accounts"][account_id] == alone.document["accounts"][account_id]
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_a_worker_that_dies_costs_only_the_parts_of_accounts_it_held(members_regions: dict[str, str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    lost = (MEMBERS[1], "eu-west-1")
+    collect_account = collection.collect_account
+
+    def dying(clients: Any, account_id: str, regions: list[str], *args: Any, **kwargs: Any) -> Any:
+        if (account_id, *regions) == lost:
+            os._exit(6)
+        return collect_account(clients, account_id, regions, *args, **kwargs)
+
+    alone = _collect_members_regions(1)
+    monkeypatch.setattr(collection, "collect_account", dying)
+    split = _collect_members_regions(6)
+    gone = {(e["account_id"], e["region"]) for e in split.document["errors"] if e["key"] == processes.WORKER_KEY}
+    assert lost in gone
+    assert len(gone) < 12  # the parts that worker had taken, of any account; not the others
+    for account_id in MEMBERS:
+        for region, data in alone.document["accounts"][account_id]["regions"].items():
+            kept = split.document["accounts"][account_id]["regions"].get(region)
+            assert kept == (None if (account_id, region) in gone else data)
+    assert split.unread == []  # every account kept what its other parts read
+    assert multiprocessing.active_children() == []
+
+
 class _CallerClients:
     """What a worker uses of the caller's clients: forget the pooled connections, count the calls."""
 
@@ -354,8 +450,21 @@ def test_an_interrupt_here_stops_every_worker(members: dict[str, str]) -> None:
 def test_how_many_workers(monkeypatch: pytest.MonkeyPatch, requested: int | None, cpus: int, accounts: int,
                           expected: int) -> None:
     monkeypatch.setattr(processes, "usable", lambda: True)
-    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(processes, "cpus", lambda: cpus)
     assert processes.count(requested, accounts) == expected
+
+
+def test_the_cpus_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the machine's
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # a container's two
+    assert processes.cpus() == 2
+    assert processes.count(None, 10) == 4
+
+    def unknown(pid: int) -> set[int]:
+        raise OSError("not offered")
+
+    monkeypatch.setattr(os, "sched_getaffinity", unknown, raising=False)
+    assert processes.cpus() == 64
 
 
 def test_no_worker_while_another_thread_runs() -> None:
@@ -373,7 +482,7 @@ def test_no_worker_while_another_thread_runs() -> None:
 
 
 @pytest.mark.parametrize(("flags", "config", "expected"), [
-    ((), "", " in 3 processes"),
+    ((), "", " in 3 processes"),  # two per CPU, up to the 3 accounts
     (("--processes", "2"), "", " in 2 processes"),
     (("--processes", "1"), "", ""),
     ((), "processes = 1\n", ""),
@@ -382,7 +491,7 @@ def test_no_worker_while_another_thread_runs() -> None:
 def test_processes_from_the_flag_or_the_config_file(members: dict[str, str], tmp_path: Any,
                                                     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                                     flags: tuple[str, ...], config: str, expected: str) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the default: two per CPU, up to the 3 accounts
+    monkeypatch.setattr(processes, "cpus", lambda: 2)  # the default: two per CPU, up to the 3 accounts
     _alone()
     settings = tmp_path / "auditor.toml"
     settings.write_text(config)

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,12 +171,13 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
 
     workers = processes.count(max_processes, min(len(account_plan.account_ids), max_workers))  # a call each at least
     member_setup_calls = 0
-    if len(account_plan.account_ids) == 1:  # its regions are the parts to share out, as for the caller's account
-        [account_id] = account_plan.account_ids
-        outcome, workers = _one_member(session, clients, identity, accounts, account_id, regions, home,
-                                       collectors=collectors, max_workers=max_workers, per_account=per_account,
-                                       per_region=per_region, tracker=tracker, max_processes=max_processes)
-        done(account_id, outcome)
+    if len(account_plan.account_ids) == 1 or _fewer_than_workers(len(account_plan.account_ids), max_processes,
+                                                                 max_workers, per_account):
+        # Its regions (theirs) are the parts to share out, as for the caller's account.
+        member_setup_calls, workers = _members_in_parts(
+            session, clients, identity, accounts, account_plan.account_ids, regions, home, collectors=collectors,
+            max_workers=max_workers, per_account=per_account, per_region=per_region, tracker=tracker,
+            max_processes=max_processes, on_outcome=done)
     elif workers > 1:
         _load_models(clients, collectors or REGISTRY.values(), home)
         member_setup_calls = processes.read_in_processes(
@@ -250,30 +251,83 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
     _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
 
 
-def _one_member(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
-                account_id: str, regions: list[str] | None, home: str, *, collectors: Iterable[Collector] | None,
-                max_workers: int, per_account: int, per_region: int, tracker: Tracker,
-                max_processes: int | None) -> tuple[Outcome, int]:
-    """A single member account: (its outcome, the worker processes it was read in).
+def _fewer_than_workers(accounts: int, max_processes: int | None, max_workers: int, per_account: int) -> bool:
+    """Whether several member accounts are fewer than the CPUs (and than the worker processes the run may use),
+    with no bound per account of its own: their regions are then the parts given out (_members_in_parts), or some
+    CPUs would have no account to read.
 
-    AssumeRole and DescribeRegions are made here, in this thread (there is nothing to make beside them); then the
-    regions are read as the caller's own are (_collect_caller): in worker processes when there are several.
+    Where every CPU has an account, a worker each is faster: split, each account makes its clients again in each
+    worker that reads a part of it, and its AssumeRole and DescribeRegions are made before the workers start
+    (bench/collect_bench.py on 2 CPUs, 2026-11-27, eight runs each, interleaved, medians: 3 accounts in 4 processes
+    by region 1.57 s, in 3 by account 1.40 s; 2 accounts, 4 by region 1.32 s, 2 by account 1.12 s). With a bound
+    per account, each worker would have only its share of it for every part it reads: an account stays whole."""
+    return 1 < accounts < min(processes.cpus(), processes.count(max_processes, max_workers)) and (
+        per_account >= max_workers)
+
+
+@dataclass
+class _Member:
+    """A member account ready to be read: its clients (through its role), the regions chosen, and an error for
+    each requested region that cannot be read there."""
+
+    account_id: str
+    clients: aws.Clients
+    chosen: list[str]
+    region_errors: list[CollectionError]
+
+    def outcome(self, collection: AccountCollection, other_calls: int = 0) -> Outcome:
+        collection.errors.extend(self.region_errors)
+        return collection, [], self.clients.calls + other_calls
+
+
+def _members_in_parts(session: boto3.Session, clients: aws.Clients, identity: aws.Identity, request: AccountRequest,
+                      account_ids: list[str], regions: list[str] | None, home: str, *,
+                      collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
+                      tracker: Tracker, max_processes: int | None,
+                      on_outcome: Callable[[str, Outcome], None]) -> tuple[int, int]:
+    """A single member account, or fewer than the worker processes the run could use: (the calls worker processes
+    made, the processes the accounts were read in: 1 is this one).
+
+    Each account's AssumeRole and DescribeRegions are made here, side by side (they all go to the caller's home
+    region: at most its bound at once); then the parts given out are every account's regions and its global
+    keys, as for the caller's account (_parts_in_processes): with 2 accounts and 8 worker processes, 6 would
+    otherwise have nothing to read. An account's outcome goes to `on_outcome` once all its parts are back.
     """
-    used = 1
+    bound = min(per_account, per_region)
+    caller_limit = threading.BoundedSemaphore(bound)
 
-    def read_regions(member: aws.Clients, chosen: list[str]) -> tuple[AccountCollection, int]:
-        nonlocal used
-        collection, calls, used = _one_account(
-            member, account_id, chosen, home, collectors=collectors, max_workers=max_workers,
-            per_account=per_account, per_region=per_region, tracker=tracker, max_processes=max_processes,
-            also=(clients,))
-        return collection, calls
+    def prepare(account_id: str) -> _Member | Outcome:
+        return _prepare_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
+                               request, account_id, regions, home, run=lambda call: call(), caller_limit=caller_limit,
+                               max_pool_connections=bound)
 
-    outcome = _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
-                              request, account_id, regions, home, run=lambda call: call(),
-                              read_regions=read_regions, caller_limit=nullcontext(),
-                              max_pool_connections=min(per_account, per_region))
-    return outcome, used
+    if len(account_ids) == 1:  # nothing to make beside it: in this thread
+        prepared = [prepare(account_ids[0])]
+    else:  # joined before any worker is forked
+        with ThreadPoolExecutor(max_workers=min(len(account_ids), bound), thread_name_prefix="account") as pool:
+            prepared = list(pool.map(prepare, account_ids))
+    ready: list[_Member] = []
+    for account_id, each in zip(account_ids, prepared, strict=True):
+        if isinstance(each, _Member):
+            ready.append(each)
+        else:
+            on_outcome(account_id, each)
+    if not ready:
+        return 0, 1
+    parts = sum(len(member.chosen) + 1 for member in ready)  # its regions and its global keys
+    workers = processes.count(max_processes, min(parts, max_workers))  # a part each at least
+    if workers <= 1:
+        for member in ready:
+            on_outcome(member.account_id, member.outcome(collect_account(
+                member.clients, member.account_id, member.chosen, home, collectors=collectors,
+                max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)))
+        return 0, 1
+    calls = _parts_in_processes(
+        [(member.account_id, member.clients, member.chosen) for member in ready], home, collectors=collectors,
+        workers=workers, max_workers=max_workers, per_account=per_account, per_region=per_region, tracker=tracker,
+        also=(clients,),
+        on_account=lambda index, collection: on_outcome(ready[index].account_id, ready[index].outcome(collection)))
+    return calls, workers
 
 
 def _at_once(budget: int, per_region: int) -> int:
@@ -329,7 +383,7 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
     """The caller's own account (no --role-name): as a member account, but with its own credentials.
 
     Its regions are read in up to `max_processes` worker processes (see processes.count), as member accounts
-    are: one account's regions are as much CPU as several accounts' (see _regions_in_processes).
+    are: one account's regions are as much CPU as several accounts' (see _parts_in_processes).
 
     Without --regions, a failed DescribeRegions leaves nothing to read: a UserError. When nothing at all can be
     read (no requested region is enabled, or every read failed), that is a UserError too and nothing is written.
@@ -359,17 +413,18 @@ def _collect_caller(clients: aws.Clients, identity: aws.Identity, regions: list[
 
 def _one_account(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
                  collectors: Iterable[Collector] | None, max_workers: int, per_account: int, per_region: int,
-                 tracker: Tracker, max_processes: int | None,
-                 also: tuple[aws.Clients, ...] = ()) -> tuple[AccountCollection, int, int]:
-    """The only account of a run, in its chosen regions: (its collection, the calls worker processes made, the
+                 tracker: Tracker, max_processes: int | None) -> tuple[AccountCollection, int, int]:
+    """The caller's own account, in its chosen regions: (its collection, the calls worker processes made, the
     worker processes it was read in: 1 is this one). Its regions are shared out between workers when there are
-    several and fork is usable (see _regions_in_processes)."""
+    several and fork is usable (see _parts_in_processes)."""
     workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
     if workers > 1:
-        collection, calls = _regions_in_processes(
-            clients, account_id, chosen, home, collectors=collectors, workers=workers, max_workers=max_workers,
-            per_account=per_account, per_region=per_region, tracker=tracker, also=also)
-        return collection, calls, workers
+        collections: list[AccountCollection] = []
+        calls = _parts_in_processes(
+            [(account_id, clients, chosen)], home, collectors=collectors, workers=workers, max_workers=max_workers,
+            per_account=per_account, per_region=per_region, tracker=tracker,
+            on_account=lambda _, collection: collections.append(collection))
+        return collections[0], calls, workers
     return collect_account(clients, account_id, chosen, home, collectors=collectors, max_workers=per_account,
                            max_in_flight_per_region=per_region, progress=tracker), 0, 1
 
@@ -381,57 +436,75 @@ def _load_models(clients: aws.Clients, collectors: Iterable[Collector], home: st
         clients.get(service, home)
 
 
-def _regions_in_processes(clients: aws.Clients, account_id: str, chosen: list[str], home: str, *,
-                          collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
-                          per_region: int, tracker: Tracker,
-                          also: tuple[aws.Clients, ...] = ()) -> tuple[AccountCollection, int]:
-    """One account read in `workers` worker processes, a region at a time, and put back together: (its
-    collection, the calls the workers made).
+def _parts_in_processes(accounts: list[tuple[str, aws.Clients, list[str]]], home: str, *,
+                        collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
+                        per_region: int, tracker: Tracker, on_account: Callable[[int, AccountCollection], None],
+                        also: tuple[aws.Clients, ...] = ()) -> int:
+    """Accounts (id, clients, regions chosen) read in `workers` worker processes, a region of an account at a
+    time, and put back together: each account's collection goes to `on_account` (with its index in `accounts`)
+    as soon as all its parts are back. Returns the calls the workers made.
 
-    The parts given out are the regions and, first, the account's global keys (read once, in the home region).
-    Each worker reads its parts with the account's `clients` (processes._work lets it open connections of its
-    own, for them and for `also`: the caller's, which renew an assumed role's credentials), its share of
-    max_workers, and of the per-account bound: the bound holds for the account as a whole. A part whose worker
-    died is one `auditor:Worker` error where it would have been stored; the rest of the account is kept. The
-    collection is the one a single process makes (tested).
+    The parts given out are each account's global keys (read once, in the home region) and its regions, in the
+    order given. Each worker reads its parts with the account's clients (processes._work lets it open
+    connections of its own, for them and for `also`: the caller's, which renew an assumed role's credentials),
+    its share of max_workers, and of the per-account bound: the bound holds for each account as a whole. A part
+    whose worker died is one `auditor:Worker` error where it would have been stored; the rest of the account is
+    kept. Each collection is the one a single process makes (tested).
     """
     started = time.monotonic()
     selected = list(collectors if collectors is not None else REGISTRY.values())
     global_keys = [collector for collector in selected if collector.scope == GLOBAL]
     regional_keys = [collector for collector in selected if collector.scope != GLOBAL]
-    parts = ([GLOBAL_REGION_KEY] if global_keys else []) + (list(chosen) if regional_keys else [])
-    _load_models(clients, selected, home)
+    owner: dict[str, tuple[int, str]] = {}  # part -> (the account's index, its region or GLOBAL_REGION_KEY)
+    for index, (_, _, chosen) in enumerate(accounts):
+        for region in ([GLOBAL_REGION_KEY] if global_keys else []) + (list(chosen) if regional_keys else []):
+            owner[f"{index}/{region}"] = (index, region)
+    _load_models(accounts[0][1], selected, home)
     share = max(1, per_account // workers)
 
     def read(first: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],
              more: processes.Take | None = None) -> None:
-        bound = min(budget, share)  # one account only: the worker's pool is the account's bound
+        bound = min(budget, share)  # the worker's pool: no account has more than its share in flight here
         pool = ThreadPoolExecutor(max_workers=bound, thread_name_prefix="collect")
 
         def read_one(part: str) -> Outcome:
-            is_global = part == GLOBAL_REGION_KEY
-            collection = collect_account(clients, account_id, [] if is_global else [part], home,
+            index, region = owner[part]
+            account_id, clients, _ = accounts[index]
+            is_global = region == GLOBAL_REGION_KEY
+            collection = collect_account(clients, account_id, [] if is_global else [region], home,
                                          collectors=global_keys if is_global else regional_keys, progress=forward,
                                          pool=pool, max_in_flight=bound,
                                          max_in_flight_per_region=min(per_region, bound))
-            return collection, [], 0  # its calls are the worker's, through `clients`: counted once, at its end
+            return collection, [], 0  # its calls are the worker's, through the clients: counted once, at its end
 
         _each_in_turn(first, more, _at_once(bound, per_region), pool, read_one, report)
 
-    outcomes: dict[str, Outcome] = {}
-    calls = processes.read_in_processes(
-        parts, workers, max_workers, read, [clients, *also], on_outcome=outcomes.__setitem__, tracker=tracker,
-        lost=lambda part, exitcode: (None, [processes.worker_exited(account_id, exitcode, part)], 0))
-    whole = AccountCollection(account_id)
-    for part in parts:
-        collection, errors, _ = outcomes[part]
+    wholes = [AccountCollection(account_id) for account_id, _, _ in accounts]
+    left = [0] * len(accounts)
+    for index, _ in owner.values():
+        left[index] += 1
+
+    def back(part: str, outcome: Outcome) -> None:
+        index, _ = owner[part]
+        collection, errors, _ = outcome
+        whole = wholes[index]
         whole.errors.extend(errors)
         if collection is not None:
             whole.regions.update(collection.regions)
             whole.errors.extend(collection.errors)
-    whole.errors.sort(key=error_order)
-    whole.seconds = time.monotonic() - started
-    return whole, calls
+        left[index] -= 1
+        if not left[index]:
+            whole.errors.sort(key=error_order)
+            whole.seconds = time.monotonic() - started
+            on_account(index, whole)
+
+    def lost(part: str, exitcode: int | None) -> Outcome:
+        index, region = owner[part]
+        return None, [processes.worker_exited(accounts[index][0], exitcode, region)], 0
+
+    return processes.read_in_processes(
+        list(owner), workers, max_workers, read, [*(clients for _, clients, _ in accounts), *also],
+        on_outcome=back, tracker=tracker, lost=lost)
 
 
 def _regions_to_read(clients: aws.Clients, account_id: str, requested: list[str] | None,
@@ -474,14 +547,26 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
                     regions: list[str] | None, home: str, *, run: Callable[[Callable[[], Any]], Any],
                     read_regions: Callable[[aws.Clients, list[str]], tuple[AccountCollection, int]],
                     caller_limit: AbstractContextManager[Any], max_pool_connections: int) -> Outcome:
-    """(collection or None, the error that stopped it, API calls made with the account's role) for one account.
+    """(collection or None, the error that stopped it, API calls made with the account's role) for one account:
+    made ready (_prepare_member), then its regions read by `read_regions`, with the account's clients, which says
+    how many calls it made that those clients did not count."""
+    member = _prepare_member(session, clients, arn, request, account_id, regions, home, run=run,
+                             caller_limit=caller_limit, max_pool_connections=max_pool_connections)
+    if not isinstance(member, _Member):
+        return member
+    return member.outcome(*read_regions(member.clients, member.chosen))
 
-    AssumeRole and the account's DescribeRegions come first, each made through `run` (with several accounts,
-    through the shared pool, so they count against the total bound; AssumeRole calls, made in the caller's
-    account, also against `caller_limit`); then `read_regions` reads the regions chosen, with the account's
-    clients, and says how many calls it made that those clients did not count. When AssumeRole fails, or
-    DescribeRegions fails without --regions, or none of the requested regions is enabled, the account is not
-    read and those are its errors (see _regions_to_read).
+
+def _prepare_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
+                    regions: list[str] | None, home: str, *, run: Callable[[Callable[[], Any]], Any],
+                    caller_limit: AbstractContextManager[Any], max_pool_connections: int) -> _Member | Outcome:
+    """One account ready to be read, or its outcome when it cannot be.
+
+    AssumeRole and the account's DescribeRegions come first, each made through `run` (with several accounts in a
+    process, through the shared pool, so they count against the total bound; AssumeRole calls, made in the
+    caller's account, also against `caller_limit`). When AssumeRole fails, or DescribeRegions fails without
+    --regions, or none of the requested regions is enabled, the account is not read and those are its errors
+    (see _regions_to_read).
     """
     try:
         with caller_limit:
@@ -503,9 +588,7 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
         return None, [_failure(account_id, REGIONS_KEY, "DescribeRegions", error)], member.calls
     if not chosen:  # every requested region is one the account has not enabled: nothing to read there
         return None, region_errors, member.calls
-    collection, other_calls = read_regions(member, chosen)
-    collection.errors.extend(region_errors)
-    return collection, [], member.calls + other_calls
+    return _Member(account_id, member, chosen, region_errors)
 
 
 def _first(errors: list[CollectionError], *, account: bool = True) -> str:

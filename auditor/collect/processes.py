@@ -3,9 +3,9 @@
 One interpreter runs one thread of Python at a time, and reading an account is mostly botocore's Python:
 signing, events, parsing, about 1.5 ms of CPU a call. Past a few accounts a run is bound by that CPU, not by
 the calls in flight, so the accounts are split between worker processes, two per CPU by default. When there is
-one account only (the caller's own, or a single member account), the parts given out are its regions instead
-(and its global keys): one account in every region is as much CPU as several accounts (see
-collect._regions_in_processes).
+one account only (the caller's own, or a single member account), or fewer accounts than CPUs, the parts given
+out are each account's regions instead (and its global keys): one account in every region is as much CPU as
+several accounts (see collect._parts_in_processes and collect._fewer_than_workers).
 
 The workers are made with fork, after the caller's identity, the account list and the API models are ready,
 so they start at once, with nothing to load and nothing to pickle on the way in. fork is only safe while this
@@ -62,11 +62,20 @@ def usable() -> bool:
             and threading.active_count() == 1)
 
 
+def cpus() -> int:
+    """The CPUs this process may run on: those of its affinity mask where the system has one (a container or
+    `taskset` limits it; os.cpu_count counts the machine's), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def count(requested: int | None, accounts: int) -> int:
     """Worker processes for `accounts` accounts: as requested, by default two per CPU (a worker waits on the
     network part of the time) and at most DEFAULT_MAX_PROCESSES; never more than the accounts; 1 (no workers)
     when fork is not usable."""
-    wanted = requested if requested is not None else min(2 * (os.cpu_count() or 1), DEFAULT_MAX_PROCESSES)
+    wanted = requested if requested is not None else min(2 * cpus(), DEFAULT_MAX_PROCESSES)
     wanted = min(wanted, accounts)
     return wanted if wanted > 1 and usable() else 1
 
@@ -236,4 +245,4 @@ def worker_exited(account_id: str, exitcode: int | None, region: str | None = No
                            f"the worker process reading {what} exited (code {exitcode}) before it was done: not read")
 
 
-__all__ = ["count", "read_in_processes", "usable"]
+__all__ = ["count", "cpus", "read_in_processes", "usable"]
