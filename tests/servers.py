@@ -5,12 +5,14 @@ Nothing here listens on any address but 127.0.0.1, and every port is chosen by t
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -269,3 +271,18 @@ def seed_network(url: str) -> dict[str, str]:
     ids["dx_connection"] = owner_client(url, "directconnect").create_connection(
         location="EqDC2", bandwidth="1Gbps", connectionName="audit-dx")["connectionId"]
     return ids
+
+
+def only_this_thread(wait: float = 15.0) -> None:
+    """Only this thread runs, or the collection would not fork its workers (it reads in one process instead).
+
+    Threads of earlier test modules can outlive them: a test server's thread serving a kept-alive connection
+    of a client that is garbage but not yet collected ends only when the collector closes that connection. So
+    the garbage is collected first, and those threads get a few seconds to end; any still running are named.
+    """
+    gc.collect()
+    deadline = time.monotonic() + wait
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    others = [thread.name for thread in threading.enumerate() if thread is not threading.current_thread()]
+    assert not others, f"threads left running in the test process, the workers cannot fork: {others}"

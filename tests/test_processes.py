@@ -29,7 +29,7 @@ from auditor.errors import ReadOnlyViolation
 from auditor.index import Index
 from tests.cli import run_cli
 from tests.conftest import REGION
-from tests.servers import no_local_aws_setup
+from tests.servers import no_local_aws_setup, only_this_thread
 
 ROLE = "NetworkAudit"
 MEMBERS = ("111111111111", "222222222222", "333333333333")
@@ -65,24 +65,9 @@ def _member_vpc(account_id: str, region: str, cidr: str) -> str:
 
 def _collect(max_processes: int, accounts: tuple[str, ...] = MEMBERS, regions: list[str] | None = None,
              **kwargs: Any) -> collection.Collected:
-    _alone()
+    only_this_thread()
     return collect(boto3.Session(region_name=REGION), regions or [REGION], now=NOW, max_processes=max_processes,
                    accounts=AccountRequest(role_name=ROLE, account_ids=accounts), **kwargs)
-
-
-def _alone(wait: float = 15.0) -> None:
-    """Only this thread runs, or the collection would not fork its workers (it reads in one process instead).
-
-    Threads of earlier test modules can outlive them: a test server's thread serving a kept-alive connection
-    of a client that is garbage but not yet collected ends only when the collector closes that connection. So
-    the garbage is collected first, and those threads get a few seconds to end; any still running are named.
-    """
-    gc.collect()
-    deadline = time.monotonic() + wait
-    while threading.active_count() > 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    others = [thread.name for thread in threading.enumerate() if thread is not threading.current_thread()]
-    assert not others, f"threads left running in the test process, the workers cannot fork: {others}"
 
 
 def _cidrs(document: dict[str, Any], account_id: str) -> set[str]:
@@ -125,7 +110,7 @@ def members_regions(members: dict[str, str]) -> dict[str, str]:
 
 
 def _collect_callers(max_processes: int, **kwargs: Any) -> collection.Collected:
-    _alone()
+    only_this_thread()
     return collect(boto3.Session(region_name=REGION), list(CALLER_REGIONS), now=NOW, max_processes=max_processes,
                    **kwargs)
 
@@ -468,7 +453,7 @@ def test_the_cpus_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPa
 
 
 def test_no_worker_while_another_thread_runs() -> None:
-    _alone()
+    only_this_thread()
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -492,7 +477,7 @@ def test_processes_from_the_flag_or_the_config_file(members: dict[str, str], tmp
                                                     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                                     flags: tuple[str, ...], config: str, expected: str) -> None:
     monkeypatch.setattr(processes, "cpus", lambda: 2)  # the default: two per CPU, up to the 3 accounts
-    _alone()
+    only_this_thread()
     settings = tmp_path / "auditor.toml"
     settings.write_text(config)
     code, _, err = run_cli(capsys, "collect", "--config", str(settings), "--role-name", ROLE,

@@ -8,6 +8,7 @@ the requests to the denied region as AWS answers a call an SCP (or the role's ow
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
+from moto import mock_aws
 
 import auditor.collect as collect_package
 from auditor import aws
@@ -24,7 +26,7 @@ from auditor.collect.registry import GLOBAL, REGISTRY
 from auditor.scp_denied import DENIALS, DeniedByServiceControlPolicy, scp_denial
 from tests.conftest import REGION
 from tests.scp import BY_ROLE, BY_SCP, ROLE, Organization
-from tests.servers import moto_server
+from tests.servers import moto_server, only_this_thread
 
 OTHER = "eu-west-1"
 MEMBERS = ("111111111111", "222222222222")
@@ -239,3 +241,47 @@ def test_the_runs_next_account_asks_a_denied_region_one_call_a_service_given_up(
                      if (e["account_id"], e["region"]) == (MEMBERS[1], OTHER) and e["key"].startswith("ec2:")
                      and REGISTRY[e["key"]].parent is None)
     assert second == {"UnauthorizedOperation": 1, "DeniedByServiceControlPolicy": roots["ec2"] - 1}
+
+
+def test_each_worker_process_gives_up_a_denied_service_for_its_next_accounts(monkeypatch) -> None:
+    """Four member accounts in two worker processes, each reading one account at a time with one call in flight:
+    each worker's first account sends EC2's first three operations to the denied region, and its second one
+    call. The record of what was given up is each process's own: made there, and learnt from nowhere else.
+
+    moto runs in process here (a server's threads would keep the run from forking its workers): the
+    organization's handler comes before moto's, and moto answers what it lets pass."""
+    if not (processes.usable() or threading.active_count() > 1):
+        pytest.skip("fork is not offered here (not Linux)")
+    only_this_thread()
+    organization = Organization(OTHER, passing=True)
+    assume = collect_package.assumed_session
+
+    def assumed_session(*args: Any, **kwargs: Any) -> Any:  # inherited by the workers, which are forked
+        session = assume(*args, **kwargs)
+        session.events.register_first("before-send", organization)
+        return session
+
+    accounts = ("111111111111", "222222222222", "333333333333", "444444444444")
+    monkeypatch.setattr(collect_package, "assumed_session", assumed_session)
+    monkeypatch.setattr(processes, "AT_ONCE", 1)
+    monkeypatch.setattr(processes, "cpus", lambda: 2)  # a worker per account, not per region
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with mock_aws():
+        session = boto3.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+        collected = collect(session, [REGION, OTHER], max_workers=2, max_processes=2,
+                            accounts=AccountRequest(role_name="NetworkAudit", account_ids=accounts))
+
+    assert collected.processes == 2
+    roots = [c.key for c in REGISTRY.values() if c.scope != GLOBAL and c.parent is None and c.service == "ec2"]
+    sent = []
+    for account_id in accounts:
+        lost = {e["key"]: e["code"] for e in collected.document["errors"]
+                if (e["account_id"], e["region"]) == (account_id, OTHER)}
+        assert len(lost) == len([c for c in REGISTRY.values() if c.scope != GLOBAL])
+        assert "ec2:Vpcs" in collected.document["accounts"][account_id]["regions"][REGION]
+        codes = Counter(lost[key] for key in roots)
+        assert codes == {"UnauthorizedOperation": codes["UnauthorizedOperation"],
+                         "DeniedByServiceControlPolicy": len(roots) - codes["UnauthorizedOperation"]}
+        sent.append(codes["UnauthorizedOperation"])
+    assert sorted(sent) == [1, 1, DENIALS, DENIALS]  # per worker: its first account, then its second
+    assert sent[:2] == [DENIALS, DENIALS]  # each worker starts with one of the first two accounts
