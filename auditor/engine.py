@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fnmatch
-import gc
 import hashlib
 import importlib
 import inspect
@@ -15,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UserError
+from auditor.long_lived import made_to_last
 from auditor.sharing import owned_elsewhere
 
 if TYPE_CHECKING:
@@ -264,22 +263,9 @@ def run_audit(
 
     `now` is the audit's time: suppressions expire by it. The rules judge the snapshot as of its collection
     (RuleContext.as_of), whenever it is audited."""
-    with _no_cyclic_gc():
+    with made_to_last():  # the audit's objects: without this, the collector rescans the snapshot again and again
         return _run_audit(index, now=now, rules=rules, rule_options=rule_options,
                           trusted_accounts=trusted_accounts, suppressions=suppressions)
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The audit allocates many objects and no cycles worth collecting: without this, CPython's
-    collector rescans the whole snapshot again and again, and time grows faster than the input."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run_audit(

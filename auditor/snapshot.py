@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import os
 import tempfile
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from auditor import __version__
 from auditor.account_request import ACCOUNT_ID
 from auditor.errors import UserError
+from auditor.long_lived import made_to_last
 
 if TYPE_CHECKING:
     from auditor.collect.context import CollectionError
@@ -140,13 +140,8 @@ def load(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise UserError(f"cannot read snapshot {path}: {error.strerror}") from None
     try:
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # parsing makes millions of objects and no cycles: rescanning them is wasted time
-        try:
+        with made_to_last():  # millions of objects and no cycles: scanning them is wasted time
             document = json.loads(text)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
     except json.JSONDecodeError as error:
         raise UserError(f"snapshot {path} is not valid JSON (line {error.lineno}, column {error.colno})") from None
     validate(document, str(path))
