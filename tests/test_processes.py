@@ -423,6 +423,43 @@ def test_an_interrupt_here_stops_every_worker(members: dict[str, str]) -> None:
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.usefixtures("eight_cpus")
+def test_a_write_refused_in_a_worker_reading_a_region_is_raised_here(members_regions: dict[str, str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    collect_account = collection.collect_account
+
+    def refusing(clients: Any, account_id: str, regions: list[str], *args: Any, **kwargs: Any) -> Any:
+        if regions == ["eu-west-1"]:
+            raise ReadOnlyViolation(f"refused ec2:CreateVpc in {account_id}")
+        return collect_account(clients, account_id, regions, *args, **kwargs)
+
+    monkeypatch.setattr(collection, "collect_account", refusing)
+    with pytest.raises(ReadOnlyViolation, match="refused ec2:CreateVpc"):
+        _collect_members_regions(6)
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_accounts_read_a_region_at_a_time_give_the_same_shards(members_regions: dict[str, str]) -> None:
+    shards: dict[int, dict[str, dict[str, Any]]] = {1: {}, 6: {}}
+    for processes_ in shards:
+        collected = _collect_members_regions(processes_, on_shard=shards[processes_].__setitem__)
+        assert collected.processes == processes_
+        assert collected.document["accounts"] == {}  # the data is in the shards
+    assert sorted(shards[6]) == sorted(MEMBERS)
+    assert shards[6] == shards[1]
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_an_interrupt_here_stops_every_worker_reading_regions(members_regions: dict[str, str]) -> None:
+    def interrupted(account_id: str, document: dict[str, Any]) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _collect_members_regions(6, on_shard=interrupted)
+    assert multiprocessing.active_children() == []
+
+
 @pytest.mark.parametrize(("requested", "cpus", "accounts", "expected"), [
     (None, 2, 3, 3),   # two per CPU, never more than the accounts
     (None, 2, 10, 4),
