@@ -147,6 +147,12 @@ def test_one_region_of_the_caller_is_read_in_this_process(callers_regions: dict[
     assert one.processes == 1
 
 
+@pytest.mark.usefixtures("eight_cpus")
+def test_one_region_of_one_member_is_read_in_this_process(members: dict[str, str]) -> None:
+    assert _collect(4, (MEMBERS[0],)).processes == 1
+    assert _collect(4, MEMBERS[:2]).processes == 2  # a region each: never more processes than regions
+
+
 @pytest.mark.parametrize(("whose", "lost"), [("the caller's", "eu-west-1"), ("the caller's", "global"),
                                              ("one member's", "ap-southeast-2")])
 def test_a_worker_that_dies_costs_only_the_regions_it_held(callers_regions: dict[str, str],
@@ -241,7 +247,7 @@ def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(member
     alone = _collect_members_regions(1)
     monkeypatch.setattr(collection, "assume_role_fetcher", refusing)
     split = _collect_members_regions(10)
-    assert split.processes == 8  # a worker for each part of the two accounts read
+    assert split.processes == 6  # a worker for each region of the two accounts read
     assert sorted(split.document["accounts"]) == [MEMBERS[0], MEMBERS[2]]
     assert [(e["account_id"], e["key"], e["code"]) for e in split.document["errors"]
             if e["account_id"] == denied] == [(denied, "sts:AssumeRole", "AccessDenied")]

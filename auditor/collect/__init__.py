@@ -314,8 +314,8 @@ def _members_in_parts(session: boto3.Session, clients: aws.Clients, identity: aw
             on_outcome(account_id, each)
     if not ready:
         return 0, 1
-    parts = sum(len(member.chosen) + 1 for member in ready)  # its regions and its global keys
-    workers = processes.count(max_processes, min(parts, max_workers))  # a part each at least
+    # A region each at least (the global keys are little beside one): one account in one region is read here.
+    workers = processes.count(max_processes, min(sum(len(member.chosen) for member in ready), max_workers))
     if workers <= 1:
         for member in ready:
             on_outcome(member.account_id, member.outcome(collect_account(
