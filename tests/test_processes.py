@@ -25,7 +25,7 @@ import auditor.collect as collection
 from auditor.account_request import AccountRequest
 from auditor.collect import Status, collect, processes
 from auditor.engine import run_audit
-from auditor.errors import ReadOnlyViolation
+from auditor.errors import ReadOnlyViolation, UserError
 from auditor.index import Index
 from tests.cli import run_cli
 from tests.conftest import REGION
@@ -427,6 +427,12 @@ def test_an_interrupt_here_stops_every_worker(members: dict[str, str]) -> None:
     with pytest.raises(KeyboardInterrupt):
         _collect(3, on_shard=interrupted)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.usefixtures("eight_cpus")
+def test_accounts_with_no_key_to_read_are_done_at_once(members_regions: dict[str, str]) -> None:
+    with pytest.raises(UserError, match="could not read any of the 3 account"):  # not a worker waited on forever
+        _collect_members_regions(6, collectors=[])
 
 
 @pytest.mark.usefixtures("eight_cpus")
