@@ -420,12 +420,15 @@ def test_a_write_refused_in_a_worker_is_raised_here(members: dict[str, str], mon
     assert multiprocessing.active_children() == []
 
 
-def test_an_interrupt_here_stops_every_worker(members: dict[str, str]) -> None:
+@pytest.mark.parametrize("cpus", [2, 8])  # the workers read accounts; regions of accounts
+def test_an_interrupt_here_stops_every_worker(members_regions: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                              cpus: int) -> None:
     def interrupted(account_id: str, document: dict[str, Any]) -> None:
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(processes, "cpus", lambda: cpus)
     with pytest.raises(KeyboardInterrupt):
-        _collect(3, on_shard=interrupted)
+        _collect_members_regions(6, on_shard=interrupted)
     assert multiprocessing.active_children() == []
 
 
@@ -460,16 +463,6 @@ def test_accounts_read_a_region_at_a_time_give_the_same_shards(members_regions: 
         assert collected.document["accounts"] == {}  # the data is in the shards
     assert sorted(shards[6]) == sorted(MEMBERS)
     assert shards[6] == shards[1]
-
-
-@pytest.mark.usefixtures("eight_cpus")
-def test_an_interrupt_here_stops_every_worker_reading_regions(members_regions: dict[str, str]) -> None:
-    def interrupted(account_id: str, document: dict[str, Any]) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        _collect_members_regions(6, on_shard=interrupted)
-    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize(("requested", "cpus", "accounts", "expected"), [
