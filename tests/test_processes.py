@@ -191,6 +191,12 @@ def _collect_members_regions(max_processes: int, **kwargs: Any) -> collection.Co
     return _collect(max_processes, regions=list(CALLER_REGIONS), **kwargs)
 
 
+@pytest.fixture(scope="module")
+def members_regions_alone(members_regions: dict[str, str]) -> collection.Collected:
+    """The three member accounts in CALLER_REGIONS, read in this process: what every split run must give."""
+    return _collect_members_regions(1)
+
+
 @pytest.fixture
 def eight_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     """More CPUs than the 3 member accounts, wherever the tests run."""
@@ -222,17 +228,17 @@ def test_fewer_accounts_than_workers_are_read_a_region_at_a_time(members_regions
     (8, 8),      # split, each worker would have a share of the bound for all it reads: 8 // 6 = 1 call in flight
     (3, None),   # a CPU for each account already
 ])
-def test_an_account_stays_whole_in_one_worker(members_regions: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                              cpus: int, bound: int | None) -> None:
+def test_an_account_stays_whole_in_one_worker(members_regions_alone: collection.Collected,
+                                              monkeypatch: pytest.MonkeyPatch, cpus: int, bound: int | None) -> None:
     monkeypatch.setattr(processes, "cpus", lambda: cpus)
     whole = _collect_members_regions(6, max_workers_per_account=bound)
     assert whole.processes == 3
-    assert whole.document == _collect_members_regions(1).document
+    assert whole.document == members_regions_alone.document
 
 
 @pytest.mark.usefixtures("eight_cpus")
-def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(members_regions: dict[str, str],
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(
+        members_regions_alone: collection.Collected, monkeypatch: pytest.MonkeyPatch) -> None:
     denied = MEMBERS[1]
     fetcher = collection.assume_role_fetcher
 
@@ -244,7 +250,7 @@ def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(member
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": f"not authorized: {arn}"}}, "AssumeRole")
         return fetch
 
-    alone = _collect_members_regions(1)
+    alone = members_regions_alone
     monkeypatch.setattr(collection, "assume_role_fetcher", refusing)
     split = _collect_members_regions(10)
     assert split.processes == 6  # a worker for each region of the two accounts read
@@ -258,7 +264,7 @@ def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(member
 
 
 @pytest.mark.usefixtures("eight_cpus")
-def test_a_worker_that_dies_costs_only_the_parts_of_accounts_it_held(members_regions: dict[str, str],
+def test_a_worker_that_dies_costs_only_the_parts_of_accounts_it_held(members_regions_alone: collection.Collected,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     lost = (MEMBERS[1], "eu-west-1")
     collect_account = collection.collect_account
@@ -268,7 +274,7 @@ def test_a_worker_that_dies_costs_only_the_parts_of_accounts_it_held(members_reg
             os._exit(6)
         return collect_account(clients, account_id, regions, *args, **kwargs)
 
-    alone = _collect_members_regions(1)
+    alone = members_regions_alone
     monkeypatch.setattr(collection, "collect_account", dying)
     split = _collect_members_regions(6)
     gone = {(e["account_id"], e["region"]) for e in split.document["errors"] if e["key"] == processes.WORKER_KEY}
