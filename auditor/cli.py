@@ -102,8 +102,9 @@ def account_options(command: Any) -> Any:
     resolved = click.option(
         "--processes", "processes", type=click.IntRange(1, WHOLE_NUMBERS["processes"]), default=None, metavar="N",
         expose_value=False, callback=_keep_aside,
-        help="Read the accounts (for one account, its regions) in N worker processes, each with its share of "
-             "--max-workers (Linux; elsewhere 1)  [default: two per CPU, at most 8]")(resolved)
+        help="Read the accounts (for one account, or fewer accounts than CPUs, their regions) in N worker "
+             "processes, each with its share of --max-workers (Linux; elsewhere 1)  [default: two per CPU, at most "
+             "8]")(resolved)
     return click.option(
         "--role-name", "role_name", metavar="NAME",
         help="Assume this role in each account of --accounts or --org (default: read the caller's account)."
