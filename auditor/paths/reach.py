@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tabulate import tabulate
 
 from auditor.index import Network, span
+from auditor.long_lived import made_to_last
 from auditor.paths.model import Endpoint
 from auditor.paths.walk import Key, Walker
 from auditor.paths.world import World
@@ -35,7 +36,11 @@ class Matrix:
 
 
 def matrix(world: World, walker: Walker | None = None) -> Matrix:
-    walker = walker or Walker(world)
+    with made_to_last():  # sets by the hundred thousand, and no cycles: scanning them is wasted time
+        return _matrix(world, walker or Walker(world))
+
+
+def _matrix(world: World, walker: Walker) -> Matrix:
     vpcs = sorted(world.vpcs)
     endpoints: dict[Key, Endpoint] = {}
     keys_of: dict[str, frozenset[Key]] = {}
