@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from auditor.items import parse_time
+
 Item = dict[str, Any]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -317,11 +319,8 @@ class Index:
     @cached_property
     def collected_at(self) -> dt.datetime | None:
         """When the snapshot was collected (a merged snapshot: its earliest shard), or None if it does not say."""
-        try:
-            moment = dt.datetime.fromisoformat(str(self.document["collected_at"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
-            return None
-        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        moment = parse_time(self.document.get("collected_at"))
+        return None if moment is None else moment.astimezone(dt.UTC)
 
     @property
     def trusted_accounts(self) -> list[str]:

@@ -5,8 +5,20 @@ finding only in its owner's account (auditor.sharing)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """An API timestamp (ISO 8601, or a datetime already) with its time zone (UTC when it names none), or None
+    when it is missing or unreadable."""
+    try:
+        parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
 
 # States after which a resource carries no more traffic (AWS mixes cases: compare lower-cased).
 PEERING_GONE = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})

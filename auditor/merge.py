@@ -12,6 +12,7 @@ import click
 
 from auditor import __version__, snapshot
 from auditor.errors import UserError
+from auditor.items import parse_time
 
 # As auditor.collect.registry.GLOBAL_REGION_KEY; not imported from there, so `auditor --help` stays free of boto3.
 GLOBAL_REGION = "global"
@@ -72,11 +73,10 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
 
 def _collected_at(name: str, document: dict[str, Any]) -> dt.datetime:
     value = document.get("collected_at")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise UserError(f"snapshot {name}: collected_at {value!r} is not an ISO 8601 timestamp") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    moment = parse_time(value) if isinstance(value, str) else None
+    if moment is None:
+        raise UserError(f"snapshot {name}: collected_at {value!r} is not an ISO 8601 timestamp")
+    return moment
 
 
 def _merged_errors(documents: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

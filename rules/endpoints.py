@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Item, Scope
-from auditor.items import ENDPOINT_GONE, listed, lowered
+from auditor.items import ENDPOINT_GONE, listed, lowered, parse_time
 from auditor.policy import PolicyError, open_statements
 
 POLICY_TYPES = ("Gateway", "Interface")  # Gateway Load Balancer endpoints take no policy
@@ -292,14 +292,6 @@ def gateway_endpoint_route_table_gap(ctx: RuleContext) -> Iterator[Failure]:
                           "RouteTableIds": sorted(covered),
                           "TablesMissing": [{"RouteTableId": t, "SubnetIds": s} for t, s in gaps]},
             )
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    try:
-        parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @rule(id="VPCE006", name="endpoint-not-available", severity="low", resource_type="AWS::EC2::VPCEndpoint",

@@ -9,6 +9,7 @@ from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
 from auditor.index import Network, RouteRef, overlaps, route_destination, span, within
+from auditor.items import parse_time
 from auditor.peerings import PEERINGS, Peering, Side, TableRouting, peerings, routes_from, routing
 
 ROUTING_NEEDS = (PEERINGS, "ec2:RouteTables", "ec2:Subnets", "ec2:Vpcs")
@@ -27,18 +28,6 @@ def _too_broad(destination: Network, peer_networks: Iterable[Network]) -> bool:
     if not reached or any(within(destination, p) for p in reached):
         return False
     return list(ipaddress.collapse_addresses(reached)) != [destination]  # type: ignore[arg-type]
-
-
-def _timestamp(value: Any) -> dt.datetime | None:
-    moment = value if isinstance(value, dt.datetime) else None
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cidrs(networks: Iterable[Network]) -> str:
@@ -303,7 +292,7 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
     for peering in peerings(ctx.index):
         if peering.status == "pending-acceptance":
             # The API gives no creation time; the expiration time is set 7 days after the request.
-            expires = _timestamp(peering.item.get("ExpirationTime"))
+            expires = parse_time(peering.item.get("ExpirationTime"))
             if expires is None or ctx.as_of - (expires - PENDING_LIFETIME) <= limit:
                 continue  # young enough, or its age is unknown (moto gives no ExpirationTime)
             requested = expires - PENDING_LIFETIME
@@ -313,8 +302,7 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
                 discriminator="pending", related=(requester.vpc_id, accepter.vpc_id),
                 message=(f"peering {peering.id} from {requester.where} to {accepter.where} has been pending "
                          f"acceptance for {(ctx.as_of - requested).days} days (requested about {requested:%Y-%m-%d}, "
-                         f"expires {expires:%Y-%m-%d}), more than the {allowed} "
-                         "days allowed"),
+                         f"expires {expires:%Y-%m-%d}), more than the {allowed} days allowed"),
                 evidence={"VpcPeeringConnection": peering.item})
         elif peering.status in ENDED:
             for side, peer in peering.pairs():

@@ -233,3 +233,17 @@ def test_a_merged_snapshot_merges_again_keeping_every_shards_provenance() -> Non
     assert snapshot.dumps(nested) == snapshot.dumps(flat)
     assert [s["collected_at"] for s in flat["shards"]] == [
         "2026-11-26T10:01:00Z", "2026-11-26T10:02:00Z", "2026-11-26T10:03:00Z"]
+
+
+@pytest.mark.parametrize("collected_at", ["yesterday", None])
+def test_a_shard_whose_collection_time_is_unreadable_is_refused(tmp_path, capsys, collected_at) -> None:
+    organization = _organization()
+    first = _write(tmp_path / "a.json", _shard(organization, ACCOUNT))
+    odd = _write(tmp_path / "b.json", {**_shard(organization, OTHER_ACCOUNT), "collected_at": collected_at})
+    output = tmp_path / "merged.json"
+
+    code, _, err = run(capsys, "merge", str(first), str(odd), "-o", str(output))
+
+    assert code == 2
+    assert err == f"auditor: error: snapshot {odd}: collected_at {collected_at!r} is not an ISO 8601 timestamp\n"
+    assert not output.exists()
