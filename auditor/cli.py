@@ -33,8 +33,9 @@ def aws_options(command: Any) -> Any:
         "--regions", "--region", "regions", multiple=True, callback=split_list, metavar="R1,R2",
         help="Regions to read (default: every region enabled for the account).")(command)
     command = click.option(
-        "--max-workers", type=click.IntRange(1, WHOLE_NUMBERS["max_workers"]), default=64, show_default=True,
-        help="API calls in flight at once, in total.")(command)
+        "--max-workers", type=click.IntRange(1, WHOLE_NUMBERS["max_workers"]), default=None,
+        help="API calls in flight at once, in total  [default: 32 per worker process the run may use (see "
+             "--processes), at most 256; 64 in one process]")(command)
     command = click.option(
         "--max-workers-per-account", "max_workers_per_account",
         type=click.IntRange(1, WHOLE_NUMBERS["max_workers_per_account"]), default=None,
@@ -164,7 +165,7 @@ def cli() -> None:
               help="Instead of --output: one snapshot per account, DIR/<account id>.json (mode 0600, atomically); "
                    "`auditor merge` joins them.")
 @click.pass_context
-def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[str] | None, max_workers: int,
+def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[str] | None, max_workers: int | None,
             max_workers_per_account: int | None, role_name: str | None, accounts: list[str] | None, org: bool,
             external_id: str | None, role_session_name: str | None, output: str, shard_dir: str | None) -> None:
     """Read the account's network (or many accounts', through a role) into a snapshot (JSON)."""
@@ -230,7 +231,7 @@ def _rule_selection(select: list[str] | None, ignore: list[str] | None) -> list[
 @click.option("--history", metavar="FILE", help="Record this run in a history file (SQLite, mode 0600).")
 @click.option("--only-new", "only_new", is_flag=True,
               help="Report (and count for the exit code) only findings the previous run did not have. Needs --history.")
-def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
+def audit(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int | None,
           max_workers_per_account: int | None, role_name: str | None, accounts: list[str] | None, org: bool,
           external_id: str | None, role_session_name: str | None, format: str, output: str | None,  # noqa: A002
           select: list[str] | None, ignore: list[str] | None,
@@ -320,7 +321,7 @@ def _record_history(path: str, result: Any, document: dict[str, Any], rules: lis
                             coverage=Coverage.of(document, rules), before_commit=before_commit)
 
 
-def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int,
+def _collect_live(profile: str | None, regions: list[str] | None, max_workers: int | None,
                   max_workers_per_account: int | None, request: Any) -> dict[str, Any]:
     from auditor import aws
     from auditor.collect import collect as run_collection

@@ -61,8 +61,9 @@ def graph_command() -> click.Command:
                   help="dot (Graphviz), mermaid (flowchart) or json ({nodes, edges}).")
     @click.option("--output", "-o", metavar="FILE",
                   help="Write the graph here (atomically, mode 0600) instead of stdout.")
-    def graph(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None, max_workers: int,
-              max_workers_per_account: int | None, role_name: str | None, accounts: list[str] | None, org: bool,
+    def graph(config: Any, snapshot: str | None, profile: str | None, regions: list[str] | None,
+              max_workers: int | None, max_workers_per_account: int | None, role_name: str | None,
+              accounts: list[str] | None, org: bool,
               external_id: str | None, role_session_name: str | None, format: str,  # noqa: A002
               output: str | None) -> None:
         """Draw the network: VPCs, peerings, transit gateways, VPNs, Direct Connect, endpoints, Client VPN.

@@ -11,8 +11,8 @@ test CA, and AWS_CA_BUNDLE is certifi's CAs with that CA added (tests/tls_certs.
 costs a TLS handshake and its certificate check, as with AWS. The real collection (auditor.collect.collect,
 AssumeRole into each account) runs through AWS_ENDPOINT_URL=proxy:
 
-  (a) concurrent, default settings (--max-workers 64, 16 per region, two worker processes per CPU), and the
-      same in one process (--processes 1) beside it;
+  (a) concurrent, default settings (--max-workers: 32 per worker process the run may use; 16 per region; two
+      worker processes per CPU), and the same in one process (--processes 1: --max-workers 64) beside it;
   (b) sequential (--max-workers 1: one call at a time);
   (c) each account and region alone, without any bound (256): the slowest is the critical path of a region.
 
@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 LOOPBACK = "127.0.0.1"
 TAKE_PATH = "/__bench/take"
+LATENCY_PATH = "/__bench/latency/"  # followed by the new latency in seconds
 ROLE = "NetworkAudit"
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -195,6 +196,9 @@ class LatencyProxy:
             counts = json.dumps(dict(zip(("requests", "replayed", "cpu", "connections"), self.take(),
                                          strict=True))).encode()
             return _response(200, [], counts)
+        if path.startswith(LATENCY_PATH):  # the benchmark setting the latency of the requests from now on
+            self.latency = float(path[len(LATENCY_PATH):])
+            return _response(200, [], b"")
         target = lowered.get("x-amz-target", "")
         action = target.rsplit(".", 1)[-1] if target else next(
             (part[7:] for part in body.decode(errors="replace").split("&") if part.startswith("Action=")), "?")
@@ -262,6 +266,11 @@ class ProxyProcess:
             except OSError:
                 time.sleep(0.05)
         raise SystemExit("latency proxy did not start")
+
+    def set_latency(self, seconds: float) -> None:
+        """Hold each request `seconds` from now on."""
+        with urllib.request.urlopen(f"{self.url}{LATENCY_PATH}{seconds}", timeout=5, context=self.context):
+            pass
 
     def take(self) -> int:
         with urllib.request.urlopen(f"{self.url}{TAKE_PATH}", timeout=5, context=self.context) as response:
@@ -416,7 +425,7 @@ class Run(NamedTuple):
 
 
 def run(proxy: ProxyProcess, *, accounts: tuple[str, ...], regions: tuple[str, ...],
-        max_workers: int, per_account: int | None, processes: int | None = None) -> Run:
+        max_workers: int | None, per_account: int | None, processes: int | None = None) -> Run:
     import boto3
 
     from auditor.account_request import AccountRequest
@@ -466,9 +475,10 @@ def main() -> None:
         print(f"seeded {len(ACCOUNTS)} accounts x {len(REGIONS)} regions: "
               + ", ".join(f"{n} {kind}" for kind, n in sorted(created.items())))
 
-        from auditor.collect import DEFAULT_MAX_WORKERS, per_region_default
+        from auditor.collect import max_workers_default, per_region_default
 
-        default = {"max_workers": DEFAULT_MAX_WORKERS, "per_account": None}
+        default: dict[str, Any] = {"max_workers": None, "per_account": None}
+        total = max_workers_default()
         # Warm-up: the first pass through moto, one call at a time (moto's server can answer HTTP 500 when it builds
         # an account's backend for two requests at once; the proxy would replay that), then every region alone.
         run(proxy, accounts=ACCOUNTS, regions=REGIONS, max_workers=1, per_account=None)
@@ -502,8 +512,8 @@ def main() -> None:
         same = concurrent.document["accounts"] == sequential.document["accounts"]
         if args.replay:
             print(f"\nreplayed from the first pass through moto: {replayed} of {concurrent_requests} requests in (a)")
-        print(f"(a) concurrent, defaults (--max-workers {DEFAULT_MAX_WORKERS}, per region "
-              f"{per_region_default(DEFAULT_MAX_WORKERS)}, {concurrent.processes} worker processes): "
+        print(f"(a) concurrent, defaults (--max-workers {total}, per region "
+              f"{per_region_default(total)}, {concurrent.processes} worker processes): "
               f"{_spread(concurrent_times)}; {concurrent.api_calls} API calls counted by the guard, "
               f"{concurrent_requests} requests at the proxy")
         print(f"    the same in one process (--processes 1):    {_spread(one_process_times)}")

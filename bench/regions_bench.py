@@ -45,7 +45,7 @@ def run(proxy: base.ProxyProcess, credentials: dict[str, str] | None, regions: t
     import boto3
 
     from auditor.account_request import AccountRequest
-    from auditor.collect import DEFAULT_MAX_WORKERS, collect
+    from auditor.collect import collect
 
     gc.collect()  # as a new process would start: without the garbage of the runs before
     if credentials is None:
@@ -59,8 +59,7 @@ def run(proxy: base.ProxyProcess, credentials: dict[str, str] | None, regions: t
     proxy.take()
     cpu_before = base._cpu_seconds()  # noqa: SLF001 - the benchmark's own helper
     started = time.perf_counter()
-    collected = collect(session, list(regions), max_workers=DEFAULT_MAX_WORKERS, max_processes=processes,
-                        accounts=role)
+    collected = collect(session, list(regions), max_processes=processes, accounts=role)
     seconds = time.perf_counter() - started
     return Run(seconds, collected, proxy.take(), base._cpu_seconds() - cpu_before)  # noqa: SLF001
 

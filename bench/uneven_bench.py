@@ -54,8 +54,6 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s")
         proxy = base.start_proxy(moto_url, 0.05, tls=args.tls)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url
-        from auditor.collect import DEFAULT_MAX_WORKERS
-
         largest = ACCOUNTS[0]
         # Warm-up, one call at a time: moto's first answers, which the proxy replays from then on.
         base.run(proxy, accounts=ACCOUNTS, regions=(REGION,), max_workers=1, per_account=None)
@@ -63,10 +61,10 @@ def main() -> None:
         alone: list[float] = []
         for _ in range(args.runs):
             gc.collect()
-            whole.append(base.run(proxy, accounts=ACCOUNTS, regions=(REGION,), max_workers=DEFAULT_MAX_WORKERS,
+            whole.append(base.run(proxy, accounts=ACCOUNTS, regions=(REGION,), max_workers=None,
                                   per_account=None, processes=args.processes))
             gc.collect()
-            alone.append(base.run(proxy, accounts=(largest,), regions=(REGION,), max_workers=DEFAULT_MAX_WORKERS,
+            alone.append(base.run(proxy, accounts=(largest,), regions=(REGION,), max_workers=None,
                                   per_account=None).seconds)
         times = [r.seconds for r in whole]
         calls = sorted({r.requests for r in whole})

@@ -555,12 +555,64 @@ def test_a_bad_processes_key_in_the_config_file_is_one_line_and_exit_2(tmp_path:
 
 
 def test_the_flags_default_is_the_collections() -> None:
-    from auditor.cli import cli
+    """--max-workers not given is None on every command that collects: collect() then works out the default."""
+    import inspect
 
-    flag = next(p for p in cli.commands["collect"].params if p.name == "max_workers")
-    assert flag.default == collection.DEFAULT_MAX_WORKERS
-    assert collection.per_account_default(flag.default) == flag.default
-    assert collection.per_region_default(flag.default) == collection.DEFAULT_PER_REGION
+    from auditor.cli import cli
+    from auditor.config import WHOLE_NUMBERS
+
+    for command in ("collect", "audit", "graph"):
+        flag = next(p for p in cli.commands[command].params if p.name == "max_workers")
+        assert flag.default is None, command
+        assert "32 per worker process" in (flag.help or ""), command
+        assert flag.type.max == WHOLE_NUMBERS["max_workers"] == collection.MAX_WORKERS  # type: ignore[attr-defined]
+    assert inspect.signature(collect).parameters["max_workers"].default is None
+    assert collection.per_account_default(collection.DEFAULT_MAX_WORKERS) == collection.DEFAULT_MAX_WORKERS
+    assert collection.per_region_default(collection.DEFAULT_PER_PROCESS) == collection.DEFAULT_PER_REGION
+
+
+@pytest.mark.parametrize(("cpus", "max_processes", "expected"), [
+    (1, None, 64),  # two worker processes
+    (2, None, 128),  # four: this VM
+    (3, None, 192),
+    (4, None, 256),  # eight, processes.DEFAULT_MAX_PROCESSES
+    (64, None, 256),
+    (8, 1, 64),  # --processes 1: this process only
+    (8, 3, 96),
+    (2, 64, 256),  # never more than the flag allows
+])
+def test_the_default_bound_is_32_calls_per_worker_process_or_64_in_one(
+        monkeypatch: pytest.MonkeyPatch, cpus: int, max_processes: int | None, expected: int) -> None:
+    monkeypatch.setattr(processes, "cpus", lambda: cpus)
+    monkeypatch.setattr(processes, "usable", lambda: True)
+    assert collection.max_workers_default(max_processes) == expected
+
+
+def test_without_fork_the_default_bound_is_one_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processes, "cpus", lambda: 8)
+    monkeypatch.setattr(processes, "usable", lambda: False)  # not Linux, or threads of the caller's running
+    assert collection.max_workers_default() == collection.DEFAULT_MAX_WORKERS == 64
+
+
+@pytest.mark.parametrize(("given", "shared"), [(None, 128), (20, 20)])
+def test_the_workers_share_the_default_bound_unless_one_is_given(
+        callers_regions: dict[str, str], monkeypatch: pytest.MonkeyPatch, given: int | None, shared: int) -> None:
+    """Two CPUs (four worker processes may be forked): 128 calls in flight in all, shared out between the three
+    workers that read the caller's three regions and its global keys; or what --max-workers says."""
+    monkeypatch.setattr(processes, "cpus", lambda: 2)
+    seen: list[tuple[int, int]] = []
+    fork = processes.read_in_processes
+
+    def spied(parts: list[str], workers: int, max_workers: int, *args: Any, **kwargs: Any) -> int:
+        seen.append((workers, max_workers))
+        return fork(parts, workers, max_workers, *args, **kwargs)
+
+    monkeypatch.setattr(processes, "read_in_processes", spied)
+    collected = _collect_callers(None, max_workers=given)  # type: ignore[arg-type]
+    assert seen == [(3, shared)]
+    assert collected.processes == 3
+    [account] = collected.document["accounts"].values()
+    assert sorted(account["regions"]) == sorted(["global", *CALLER_REGIONS])
 
 
 CALLER_SCRIPT = """

@@ -38,16 +38,23 @@ from auditor.collect.runner import (
 from auditor.errors import ReadOnlyViolation, UserError
 from auditor.snapshot import ASSUME_ROLE_KEY, REGIONS_KEY
 
-__all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_PER_REGION", "Collected", "Progress", "Status", "collect",
-           "per_account_default", "per_region_default"]
+__all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_PER_PROCESS", "DEFAULT_PER_REGION", "MAX_WORKERS", "Collected", "Progress",
+           "Status", "collect", "max_workers_default", "per_account_default", "per_region_default"]
 
 # Per account and region, at most this many calls in flight unless --max-workers-per-region says otherwise: EC2
 # limits each account's request rate in each region, so one region's burst stays under it while the account's
 # other regions, and other accounts, run beside it.
 DEFAULT_PER_REGION = 16
-# In total, unless --max-workers says otherwise: four regions at their own bound (the request rates are each
-# account's and region's, not shared); more would only wait for the CPU (README, Speed).
+# In total, unless --max-workers says otherwise, when one process reads everything: four regions at their own bound
+# (the request rates are each account's and region's, not shared); more would only wait for its CPU (README, Speed).
 DEFAULT_MAX_WORKERS = 64
+# ... and for each worker process when the run may fork several (two per CPU, see processes.count): as many as keep
+# its half of a CPU busy at about 150 ms a call, as AWS's farther regions and slower Describe calls take. A fixed 64
+# shared out between them left the CPUs idle, waiting on the network (bench/workers_bench.py, README, Speed).
+DEFAULT_PER_PROCESS = 32
+# The most calls in flight a run can have: the flag's and the config key's upper bound, and the size of the
+# connection pools (connections.POOL_SIZE).
+MAX_WORKERS = 256
 
 # Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
 ShardSink = Callable[[str, dict[str, Any]], None]
@@ -103,6 +110,14 @@ class Collected:
         return f" (nothing could be read in {len(lost)} region(s): {named}{more}{common})"
 
 
+def max_workers_default(max_processes: int | None = None) -> int:
+    """The bound on calls in flight in total when --max-workers is not given: DEFAULT_PER_PROCESS for each worker
+    process the run may fork (processes.count: `max_processes`, by default two per CPU), at most MAX_WORKERS;
+    DEFAULT_MAX_WORKERS when it reads in this process only."""
+    workers = processes.count(max_processes, MAX_WORKERS)
+    return DEFAULT_MAX_WORKERS if workers <= 1 else min(MAX_WORKERS, DEFAULT_PER_PROCESS * workers)
+
+
 def per_account_default(max_workers: int, max_workers_per_account: int | None = None) -> int:
     """The per-account bound: the one given, else none of its own (the total); never more than the total."""
     return max(1, min(max_workers, max_workers_per_account or max_workers))
@@ -113,7 +128,7 @@ def per_region_default(max_workers: int, max_workers_per_region: int | None = No
     return max(1, min(max_workers, max_workers_per_region or DEFAULT_PER_REGION))
 
 
-def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int = DEFAULT_MAX_WORKERS,
+def collect(session: boto3.Session, regions: list[str] | None = None, *, max_workers: int | None = None,
             max_workers_per_account: int | None = None,
             progress: Progress | None = None, now: dt.datetime | None = None,
             collectors: Iterable[Collector] | None = None, accounts: AccountRequest | None = None,
@@ -121,10 +136,10 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             max_workers_per_region: int | None = None) -> Collected:
     """Collect the caller's account, or with `accounts` each account through its role, concurrently.
 
-    At most `max_workers` calls are in flight in total, `max_workers_per_account` (default: no bound of its own)
-    per account and `max_workers_per_region` (default min(max_workers, 16)) per account and region; accounts
-    share one pool. Results do not depend on the order in which
-    accounts or calls finish. Regions: the requested ones (default: every enabled one), per account from its own
+    At most `max_workers` calls are in flight in total (default: max_workers_default), `max_workers_per_account`
+    (default: no bound of its own) per account and `max_workers_per_region` (default min(max_workers, 16)) per
+    account and region; accounts share one pool. Results do not depend on the order in which accounts or calls
+    finish. Regions: the requested ones (default: every enabled one), per account from its own
     DescribeRegions. A requested name that is no region of the partition is a UserError before anything is read;
     a region an account has not enabled is an `ec2:Regions` error there, and the other regions are read. An
     account whose role cannot be assumed is one `sts:AssumeRole` error and collection goes on; when nothing at
@@ -133,6 +148,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
     Member accounts are read in up to `max_processes` worker processes (default: two per CPU; see
     processes.count), each with its share of `max_workers`; the snapshot is the same whatever their number.
     """
+    max_workers = max_workers or max_workers_default(max_processes)
     per_account = per_account_default(max_workers, max_workers_per_account)
     per_region = per_region_default(max_workers, max_workers_per_region)
     clients = aws.Clients(session, max_pool_connections=max_workers)
