@@ -102,7 +102,7 @@ CASES: dict[str, Case] = {
     "connection reset": Case(
         (Rule(Fault.reset(), "DescribeCustomerGateways", HOME),),
         {(HOME, "ec2:CustomerGateways"): ("DescribeCustomerGateways", "ConnectionClosedError")}),
-    # No response within the read timeout, on every attempt. Four calls in flight, not the default 64: moto and the
+    # No response within the read timeout, on every attempt. Four calls in flight, not the default: moto and the
     # proxies answer from the test process, and with every call of a region at once its answers took up to 0.96 s
     # (median 0.48 s, logged on 2026-11-27), against the 1 s that only the held call is to miss.
     "read timeout": Case(
