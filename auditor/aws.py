@@ -80,10 +80,23 @@ class ReadOnlyGuard:
         self.counter.increment()
 
 
+GUARD_ATTRIBUTE = "_auditor_read_only_guard"  # on the botocore session behind a boto3 one: the guard it carries
+
+
 def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) -> ReadOnlyGuard:
-    """Register the guard on the session, so that every client it creates carries it."""
+    """Register the guard on the session, so that every client it creates carries it; once per botocore session.
+
+    A session that carries one already keeps it, and it is returned: botocore ignores a second handler of the
+    same unique_id, so a new guard would refuse nothing and count nothing (a second run of collect() on one
+    session reported 0 API calls, until 2026-11-27). Its count goes on from the first run: see Clients.calls.
+    """
+    core = session._session  # noqa: SLF001 - botocore's session behind boto3's: the one every wrapper shares
+    existing = getattr(core, GUARD_ATTRIBUTE, None)
+    if isinstance(existing, ReadOnlyGuard):
+        return existing
     guard = guard or ReadOnlyGuard()
     session.events.register_first("before-parameter-build", guard, unique_id="auditor-read-only-guard")
+    setattr(core, GUARD_ATTRIBUTE, guard)
     return guard
 
 
@@ -144,13 +157,16 @@ class Clients:
         self.unreachable = same_run.unreachable if same_run is not None else Unreachable()
         self.denials = same_run.denials if same_run is not None else scp_denied.Denials()
         self.guard = install_guard(session)
+        self._calls_before = self.guard.counter.value  # the session's calls before these clients: not theirs
         self._config = client_config(max_pool_connections, session)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     @property
     def calls(self) -> int:
-        return self.guard.counter.value
+        """The calls made through the session since these clients were made (by them, in a run: one Clients a
+        session at a time)."""
+        return self.guard.counter.value - self._calls_before
 
     def get(self, service: str, region: str) -> Any:
         # boto3 sessions are not thread-safe; clients are. Create under the lock, share afterwards.

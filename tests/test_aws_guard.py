@@ -129,3 +129,39 @@ def test_an_in_process_responder_cannot_let_a_write_past_the_guard() -> None:
 
     with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
         ec2.create_vpc(CidrBlock="10.0.0.0/16")
+
+
+def test_a_second_clients_on_one_session_shares_its_guard_and_counts_only_its_own_calls() -> None:
+    """botocore keeps one handler per unique_id: a second guard would have refused nothing and counted nothing."""
+    session = boto3.Session(region_name="us-east-1")
+    first = Clients(session)
+    sent_first = _record_sends(first.get("ec2", "us-east-1"))
+    with pytest.raises(RuntimeError, match="reached the network layer"):
+        first.get("ec2", "us-east-1").describe_vpcs()
+    again = Clients(boto3.Session(botocore_session=session._session))  # another wrapper of the same session
+    ec2 = again.get("ec2", "eu-west-1")
+    sent = _record_sends(ec2)
+
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")
+    with pytest.raises(RuntimeError, match="reached the network layer"):
+        ec2.describe_vpcs()
+
+    assert again.guard is first.guard
+    assert (len(sent_first), len(sent)) == (1, 1)  # the write never left
+    assert (first.calls, again.calls) == (2, 1)  # each read counted once; the second Clients' own: one
+    handlers = [h for h in session._session._events._emitter._handlers.prefix_search("before-parameter-build")
+                if isinstance(h, ReadOnlyGuard)]
+    assert handlers == [first.guard]
+
+
+@pytest.mark.usefixtures("moto_account")
+def test_two_collections_through_one_session_each_count_their_calls() -> None:
+    from auditor.collect import collect
+
+    session = boto3.Session(region_name="us-east-1")
+    runs = [collect(session, ["us-east-1"], max_processes=1) for _ in range(2)]
+
+    assert runs[0].api_calls > 0
+    assert runs[1].api_calls == runs[0].api_calls
+    assert runs[1].document["accounts"] == runs[0].document["accounts"]
