@@ -83,7 +83,7 @@ class ReadOnlyGuard:
 GUARD_ATTRIBUTE = "_auditor_read_only_guard"  # on the botocore session behind a boto3 one: the guard it carries
 
 
-def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) -> ReadOnlyGuard:
+def install_guard(session: boto3.Session) -> ReadOnlyGuard:
     """Register the guard on the session, so that every client it creates carries it; once per botocore session.
 
     A session that carries one already keeps it, and it is returned: botocore ignores a second handler of the
@@ -94,7 +94,7 @@ def install_guard(session: boto3.Session, guard: ReadOnlyGuard | None = None) ->
     existing = getattr(core, GUARD_ATTRIBUTE, None)
     if isinstance(existing, ReadOnlyGuard):
         return existing
-    guard = guard or ReadOnlyGuard()
+    guard = ReadOnlyGuard()
     session.events.register_first("before-parameter-build", guard, unique_id="auditor-read-only-guard")
     setattr(core, GUARD_ATTRIBUTE, guard)
     return guard

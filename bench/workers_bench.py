@@ -38,9 +38,7 @@ def main() -> None:
     proxy: base.ProxyProcess | None = None
     try:
         started = time.perf_counter()
-        for n, account_id in enumerate(accounts):
-            for r, region in enumerate(base.REGIONS):
-                base.seed_region(moto_url, account_id, region, n % 10, r, accounts[(n + 1) % len(accounts)])
+        base.seed(moto_url, accounts)
         print(f"seeded {len(accounts)} accounts x {len(base.REGIONS)} regions in {time.perf_counter() - started:.0f} s")
         proxy = base.start_proxy(moto_url, 0.0)
         os.environ["AWS_ENDPOINT_URL"] = proxy.url

@@ -35,6 +35,7 @@ from auditor.collect.runner import (
     collect_account,
     error_order,
 )
+from auditor.connections import POOL_SIZE
 from auditor.errors import ReadOnlyViolation, UserError
 from auditor.snapshot import ASSUME_ROLE_KEY, REGIONS_KEY
 
@@ -52,9 +53,8 @@ DEFAULT_MAX_WORKERS = 64
 # its half of a CPU busy at about 150 ms a call, as AWS's farther regions and slower Describe calls take. A fixed 64
 # shared out between them left the CPUs idle, waiting on the network (bench/workers_bench.py, README, Speed).
 DEFAULT_PER_PROCESS = 32
-# The most calls in flight a run can have: the flag's and the config key's upper bound, and the size of the
-# connection pools (connections.POOL_SIZE).
-MAX_WORKERS = 256
+# The most calls in flight a run can have: the flag's and the config key's upper bound, and the connection pools'.
+MAX_WORKERS = POOL_SIZE
 
 # Called with (account id, that account's snapshot) as soon as each account is done: `--shard-dir` writes it.
 ShardSink = Callable[[str, dict[str, Any]], None]
