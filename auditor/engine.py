@@ -141,13 +141,19 @@ class RuleContext:
 
     `as_of` is the moment the snapshot describes, its `collected_at` (the audit's time only for a snapshot that does
     not say): rules measure ages against it, so a snapshot audited days later reports what it showed, and gives the
-    same findings whenever it is audited.
+    same findings whenever it is audited. A merged snapshot's shards may have been collected days apart: its
+    `collected_at` is the earliest, and `as_of_for(account)` is when that account's own shard was collected.
     """
 
     index: Index
     options: Mapping[str, Any]
     trusted_accounts: frozenset[str]
     as_of: dt.datetime
+    as_of_by_account: Mapping[str, dt.datetime] = field(default_factory=dict)
+
+    def as_of_for(self, account_id: str) -> dt.datetime:
+        """The moment `account_id`'s data describes: its shard's collection time in a merged snapshot, else as_of."""
+        return self.as_of_by_account.get(account_id, self.as_of)
 
 
 RULES: dict[str, Rule] = {}
@@ -284,7 +290,8 @@ def _run_audit(
     findings: dict[str, Finding] = {}
     for rule_ in selected:
         options = {**rule_.options, **(rule_options or {}).get(rule_.id, {})}
-        context = RuleContext(index=index, options=options, trusted_accounts=trusted, as_of=as_of)
+        context = RuleContext(index=index, options=options, trusted_accounts=trusted, as_of=as_of,
+                              as_of_by_account=index.collected_at_by_account)
         remediation = rule_.section("Remediation")
         for failure in _checked(rule_, context):
             if not index.can_judge(failure.account_id, failure.region, rule_.needs) and rule_.id != "AUD001":

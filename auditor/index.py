@@ -322,6 +322,21 @@ class Index:
         moment = parse_time(self.document.get("collected_at"))
         return None if moment is None else moment.astimezone(dt.UTC)
 
+    @cached_property
+    def collected_at_by_account(self) -> dict[str, dt.datetime]:
+        """Each account's own collection time, where a merged snapshot records it (its `shards`: the earliest
+        shard that holds the account); accounts it does not name are as collected_at says."""
+        moments: dict[str, dt.datetime] = {}
+        shards = self.document.get("shards")
+        for record in shards if isinstance(shards, list) else []:
+            moment = parse_time(record.get("collected_at")) if isinstance(record, dict) else None
+            accounts = record.get("accounts") if moment is not None else None
+            for account_id in accounts if isinstance(accounts, list) else []:
+                moment = moment.astimezone(dt.UTC)
+                if account_id not in moments or moment < moments[account_id]:
+                    moments[account_id] = moment
+        return moments
+
     @property
     def trusted_accounts(self) -> list[str]:
         """Accounts the snapshot says to trust: with `collect --org`, every account of the organization."""

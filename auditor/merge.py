@@ -25,9 +25,13 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
     Each account and region must come from one shard; an account may be split over shards by region. The
     "global" region is read by every shard of an account, so it may repeat when its data is identical.
     Errors are kept as recorded, attached to their account and region whichever shard holds that region's
-    data; exact duplicates (those of a repeated "global") are kept once. collected_at is the earliest shard's;
-    `shards` keeps each shard's collected_at, tool_version and accounts. Only schema 1's fields are merged,
-    and `trusted_accounts` (the organization's accounts, recorded by `collect --org`): the union of the shards'.
+    data; exact duplicates (those of a repeated "global") are kept once. An account and region with errors in
+    one shard and data or errors in another is refused as well (an AssumeRole that failed in one run, the account
+    read in a retry): the merged snapshot would say both that it was read and that it could not be.
+    collected_at is the earliest shard's; `shards` keeps each shard's collected_at, tool_version and accounts
+    (the audit judges each account as of its own shard's time, RuleContext.as_of_for). Only schema 1's fields are
+    merged, and `trusted_accounts` (the organization's accounts, recorded by `collect --org`): the union of the
+    shards'.
     The result shares region data with the shards rather than copying it.
     """
     if not documents:
@@ -54,6 +58,7 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
                     differing = " with different data" if region == GLOBAL_REGION else ""
                     raise UserError(f"cannot merge: account {account_id} region {region} is in both {first} "
                                     f"and {name}{differing}")
+    _check_errors(documents, region_source)
     collected = [(name, _collected_at(name, document)) for name, document in documents]
     merged_document = {
         "schema_version": snapshot.SCHEMA_VERSION,
@@ -69,6 +74,28 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
         merged_document["trusted_accounts"] = sorted({account for _, document in documents
                                                       for account in document.get("trusted_accounts", [])})
     return merged_document
+
+
+def _check_errors(documents: list[tuple[str, dict[str, Any]]], region_source: dict[tuple[str, str], str]) -> None:
+    """Refuse an account and region whose errors come from one shard and its data, or other errors, from another.
+    The "global" region of an account split by region is every such shard's: it may repeat there."""
+    with_data = {(name, account_id) for name, document in documents for account_id in document["accounts"]}
+    error_source: dict[tuple[str, str], str] = {}
+    for name, document in documents:
+        for position, error in enumerate(document.get("errors", [])):
+            if not isinstance(error, dict):
+                raise UserError(f"snapshot {name}: errors[{position}] is not an object")
+            account_id, region = str(error.get("account_id", "")), str(error.get("region", ""))
+            if region == GLOBAL_REGION and (name, account_id) in with_data:
+                continue  # a shard of that account's regions: its global part is checked with its data
+            data = region_source.get((account_id, region))
+            if data is not None and data != name:
+                raise UserError(f"cannot merge: account {account_id} region {region} has errors in {name} but its "
+                                f"data is in {data}")
+            first = error_source.setdefault((account_id, region), name)
+            if first != name:
+                raise UserError(f"cannot merge: account {account_id} region {region} has errors in both {first} "
+                                f"and {name}")
 
 
 def _collected_at(name: str, document: dict[str, Any]) -> dt.datetime:

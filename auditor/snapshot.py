@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,25 +80,57 @@ def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, indent=1, default=_json_default, ensure_ascii=False) + "\n"
 
 
+def _target(path: Path) -> Path:
+    """Where writing `path` lands: the file a symbolic link names (the link stays a link), else `path`."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _is_stream(path: Path) -> bool:
+    """An existing file that is not a regular one (a FIFO, /dev/null, /dev/stdout, a terminal): written in place,
+    as a shell's `>` would, since replacing it would swap a device or pipe for a regular file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def check_writable(path: Path) -> None:
     """Fail before any work is done when the output cannot be written."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
+    target = _target(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
         raise UserError(f"cannot write {path}: it is a directory")
+    if _is_stream(target):
+        if not os.access(target, os.W_OK):
+            raise UserError(f"cannot write {path}: permission denied")
+        return
     if not directory.is_dir():
         raise UserError(f"cannot write {path}: directory {directory} does not exist")
     try:
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=f".{path.name}.", suffix=".probe"):
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=f".{target.name}.", suffix=".probe"):
             pass
     except OSError as error:
         raise UserError(f"cannot write {path}: {error.strerror}") from None
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file atomically (temp file, then rename) with mode 0600: it describes a network."""
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write a file atomically (temp file, then rename) with mode 0600: it describes a network.
+
+    A symbolic link is followed (the file it names is replaced, the link kept); a FIFO or device (/dev/stdout,
+    /dev/null) is written in place. A failure is one UserError naming the file, and a file already there is kept.
+    """
+    target = _target(path)
+    if _is_stream(target):
+        try:
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise UserError(f"cannot write {path}: {error.strerror}") from None
+        return
+    directory = target.parent if str(target.parent) else Path(".")
     try:
-        descriptor, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        descriptor, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise UserError(f"cannot write {path}: {error.strerror}") from None
     try:
@@ -106,12 +139,14 @@ def write_private(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o600)
-        os.replace(temp_name, path)
-    except BaseException:
+        os.replace(temp_name, target)
+    except BaseException as error:
         try:
             os.unlink(temp_name)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError):  # a full disk, a file size limit, an I/O error: one line, the file kept
+            raise UserError(f"cannot write {path}: {error.strerror or error}") from None
         raise
 
 
@@ -139,11 +174,15 @@ def load(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise UserError(f"cannot read snapshot {path}: {error.strerror}") from None
+    except UnicodeDecodeError:  # UTF-16 (PowerShell's `>`), a gzip file...
+        raise UserError(f"snapshot {path} is not UTF-8 JSON") from None
     try:
         with made_to_last():  # millions of objects and no cycles: scanning them is wasted time
             document = json.loads(text)
     except json.JSONDecodeError as error:
         raise UserError(f"snapshot {path} is not valid JSON (line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise UserError(f"snapshot {path} is nested too deeply to be a snapshot") from None
     validate(document, str(path))
     return document
 
@@ -152,7 +191,7 @@ def validate(document: Any, name: str) -> None:
     if not isinstance(document, dict):
         raise UserError(f"snapshot {name}: the document is not a JSON object")
     version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # not true, nor 1.0: JSON's 1 only
         raise UserError(f"snapshot {name}: schema_version {version!r} is not supported "
                         f"(this auditor reads version {SCHEMA_VERSION})")
     accounts = document.get("accounts")

@@ -321,7 +321,8 @@ def endpoint_not_available(ctx: RuleContext) -> Iterator[Failure]:
             if state not in NOT_AVAILABLE:
                 continue
             created = parse_time(endpoint.get("CreationTimestamp"))
-            if state == "pendingacceptance" and created is not None and ctx.as_of - created < grace:
+            young = created is not None and ctx.as_of_for(scope.account_id) - created < grace
+            if state == "pendingacceptance" and young:
                 continue
             since = f" (created {created.isoformat()})" if created else ""
             yield Failure(

@@ -293,7 +293,8 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
         if peering.status == "pending-acceptance":
             # The API gives no creation time; the expiration time is set 7 days after the request.
             expires = parse_time(peering.item.get("ExpirationTime"))
-            if expires is None or ctx.as_of - (expires - PENDING_LIFETIME) <= limit:
+            as_of = ctx.as_of_for(peering.home.account_id)  # when that account was collected
+            if expires is None or as_of - (expires - PENDING_LIFETIME) <= limit:
                 continue  # young enough, or its age is unknown (moto gives no ExpirationTime)
             requested = expires - PENDING_LIFETIME
             requester, accepter = peering.requester, peering.accepter
@@ -301,7 +302,7 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
                 account_id=peering.home.account_id, region=peering.home.region, resource_id=peering.id,
                 discriminator="pending", related=(requester.vpc_id, accepter.vpc_id),
                 message=(f"peering {peering.id} from {requester.where} to {accepter.where} has been pending "
-                         f"acceptance for {(ctx.as_of - requested).days} days (requested about {requested:%Y-%m-%d}, "
+                         f"acceptance for {(as_of - requested).days} days (requested about {requested:%Y-%m-%d}, "
                          f"expires {expires:%Y-%m-%d}), more than the {allowed} days allowed"),
                 evidence={"VpcPeeringConnection": peering.item})
         elif peering.status in ENDED:

@@ -247,3 +247,97 @@ def test_a_shard_whose_collection_time_is_unreadable_is_refused(tmp_path, capsys
     assert code == 2
     assert err == f"auditor: error: snapshot {odd}: collected_at {collected_at!r} is not an ISO 8601 timestamp\n"
     assert not output.exists()
+
+
+def _pending(collected: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Two accounts' shards, collected at the times given: a peering requested on 2026-11-26 and still pending
+    in ACCOUNT (PCX006 once 7 days have passed: max_pending_days), and an endpoint created on 2026-11-24 that
+    waits for acceptance in OTHER_ACCOUNT (VPCE006 once 24 hours have passed)."""
+    builder = SnapshotBuilder()
+    builder.scope(OTHER_ACCOUNT)
+    requester, accepter = builder.vpc("10.0.0.0/16"), builder.vpc("10.1.0.0/16", account=OTHER_ACCOUNT)
+    builder.peering(requester, accepter, status="pending-acceptance", expiration="2026-12-03T00:00:00Z")
+    builder.scope(OTHER_ACCOUNT)
+    with_endpoint = builder.vpc("10.2.0.0/16", account=OTHER_ACCOUNT)
+    builder.account = OTHER_ACCOUNT
+    builder.endpoint(with_endpoint, state="pendingAcceptance")
+    builder.account = ACCOUNT
+    document = builder.build()
+    endpoints = document["accounts"][OTHER_ACCOUNT]["regions"][REGION]["ec2:VpcEndpoints"]
+    assert len(endpoints) == 1
+    endpoints[0]["CreationTimestamp"] = "2026-11-24T00:00:00Z"
+    return [(f"{account}.json", _shard(document, account, collected_at=moment))
+            for account, moment in collected.items()]
+
+
+def _age_findings(capsys: pytest.CaptureFixture[str], path: Path) -> list[tuple[str, str]]:
+    _, out, _ = run(capsys, "audit", "--snapshot", str(path), "--format", "json", "--select", "PCX006,VPCE006")
+    return sorted((f["rule_id"], f["account_id"]) for f in json.loads(out)["findings"])
+
+
+def test_shards_collected_days_apart_judge_each_account_as_of_its_own_shard(tmp_path, capsys) -> None:
+    # ACCOUNT on 2026-12-05 (the peering 9 days pending), OTHER_ACCOUNT on 2026-11-24 at noon (the endpoint 12 hours
+    # old). Judged as of the earliest shard, as until 2026-11-27, the peering was 2 days old and no PCX006 was
+    # reported; judged as of the latest, the endpoint would be 11 days old though its shard saw it at 12 hours.
+    shards = _pending({ACCOUNT: "2026-12-05T00:00:00Z", OTHER_ACCOUNT: "2026-11-24T12:00:00Z"})
+    paths = [_write(tmp_path / name, document) for name, document in shards]
+    merged = tmp_path / "merged.json"
+
+    assert run(capsys, "merge", *map(str, paths), "-o", str(merged))[0] == 0
+
+    assert json.loads(merged.read_text())["collected_at"] == "2026-11-24T12:00:00Z"
+    assert _age_findings(capsys, merged) == [("PCX006", ACCOUNT)]
+    assert _age_findings(capsys, paths[0]) == [("PCX006", ACCOUNT)]  # each shard alone says the same
+    assert _age_findings(capsys, paths[1]) == []
+
+
+def test_an_endpoint_pending_past_its_grace_in_its_own_shard_is_reported_after_a_merge(tmp_path, capsys) -> None:
+    shards = _pending({ACCOUNT: "2026-11-20T00:00:00Z", OTHER_ACCOUNT: "2026-11-26T00:00:00Z"})
+    merged = tmp_path / "merged.json"
+    snapshot.write_private(merged, snapshot.dumps(merge_snapshots(shards)))
+
+    assert _age_findings(capsys, merged) == [("VPCE006", OTHER_ACCOUNT)]
+
+
+def test_an_account_with_errors_in_one_shard_and_data_in_another_is_refused(tmp_path, capsys) -> None:
+    organization = _organization()
+    read = _write(tmp_path / "retry.json", _shard(organization, OTHER_ACCOUNT))
+    failed = _write(tmp_path / "run1.json", {
+        **organization, "accounts": {}, "errors": [{
+            "account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
+            "code": "AccessDenied", "message": "denied"}]})
+    output = tmp_path / "merged.json"
+
+    forward = run(capsys, "merge", str(failed), str(read), "-o", str(output))
+    backward = run(capsys, "merge", str(read), str(failed), "-o", str(output))
+
+    expected = (f"auditor: error: cannot merge: account {OTHER_ACCOUNT} region global has errors in {failed} but "
+                f"its data is in {read}\n")
+    assert forward == backward == (2, "", expected)
+    assert not output.exists()
+
+
+def test_a_region_error_in_one_shard_and_that_regions_data_in_another_is_refused() -> None:
+    organization = _organization()
+    east = _shard(organization, OTHER_ACCOUNT, ("global", OTHER_REGION))
+    not_read = _shard(organization, OTHER_ACCOUNT, ("global",))
+    not_read["errors"] = [{"account_id": OTHER_ACCOUNT, "region": OTHER_REGION, "key": "ec2:Regions",
+                           "operation": "DescribeRegions", "code": "RegionNotEnabled", "message": "not enabled"}]
+
+    with pytest.raises(UserError) as refused:
+        merge_snapshots([("east.json", east), ("not-read.json", not_read)])
+
+    assert str(refused.value) == (f"cannot merge: account {OTHER_ACCOUNT} region {OTHER_REGION} has errors in "
+                                  "not-read.json but its data is in east.json")
+
+
+def test_the_same_error_only_shard_twice_is_refused() -> None:
+    failed = {"schema_version": 1, "tool_version": "0.1.0", "collected_at": "2026-11-26T10:00:00Z", "accounts": {},
+              "errors": [{"account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole",
+                          "operation": "AssumeRole", "code": "AccessDenied", "message": "denied"}]}
+
+    with pytest.raises(UserError) as refused:
+        merge_snapshots([("a.json", failed), ("b.json", failed)])
+
+    assert str(refused.value) == (f"cannot merge: account {OTHER_ACCOUNT} region global has errors in both a.json "
+                                  "and b.json")
