@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 from auditor.errors import UserError
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")  # an IAM role name, optionally under a path
-SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
-EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+# ASCII only, as AWS means them (Python's \d and \w also match other scripts' digits and letters), and to the very end
+# (`$` also matches before a final newline, which a config value can carry).
+ACCOUNT_ID = re.compile(r"\A\d{12}\Z", re.ASCII)
+# An IAM role name, optionally under a path (whose parts may hold any printable ASCII character but "/").
+ROLE_NAME = re.compile(r"\A(?:[!-.0-~]+/)*[\w+=,.@-]{1,64}\Z", re.ASCII)
+SESSION_NAME = re.compile(r"\A[\w+=,.@-]{2,64}\Z", re.ASCII)
+EXTERNAL_ID = re.compile(r"\A[\w+=,.@:/-]{2,1224}\Z", re.ASCII)
 DEFAULT_SESSION_NAME = "aws-network-auditor"
 
 

@@ -25,7 +25,7 @@ from moto import mock_aws
 
 import auditor.collect as collection
 from auditor import aws, snapshot
-from auditor.account_request import AccountRequest
+from auditor.account_request import AccountRequest, account_request
 from auditor.accounts import (
     assume_role_fetcher,
     assumed_session,
@@ -33,7 +33,7 @@ from auditor.accounts import (
 )
 from auditor.collect.registry import REGISTRY
 from auditor.engine import load_rules, run_audit
-from auditor.errors import ReadOnlyViolation
+from auditor.errors import ReadOnlyViolation, UserError
 from auditor.index import Index
 from auditor.merge import merge_snapshots
 from tests.cli import run_cli
@@ -590,6 +590,10 @@ def test_the_role_name_flag_still_does_not_apply_to_an_offline_audit(tmp_path, c
 # Bad input: one line, exit code 2, before anything is read or written
 
 
+ARABIC_INDIC_ID = "\u0661" * 12  # twelve digits, but not 0-9
+NEWLINE = "\n"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     pytest.param(["--role-name", ROLE, "--accounts", "12345"],
                  "--accounts: '12345' is not an AWS account id (12 digits)", id="short_account_id"),
@@ -607,6 +611,19 @@ def test_the_role_name_flag_still_does_not_apply_to_an_offline_audit(tmp_path, c
                  id="accounts_and_org"),
     pytest.param(["--role-name", "bad role!", "--accounts", MEMBER_A],
                  "--role-name 'bad role!' is not an IAM role name (letters, digits and +=,.@_-)", id="bad_role_name"),
+    # What AWS would refuse, refused before any call: other scripts' digits and letters (Python's \d and \w take
+    # them), and a final newline (which `$` lets through; --accounts strips its items, a config file does not).
+    pytest.param(["--role-name", ROLE, "--accounts", ARABIC_INDIC_ID],
+                 f"--accounts: {ARABIC_INDIC_ID!r} is not an AWS account id (12 digits)", id="arabic_indic_digits"),
+    pytest.param(["--role-name", ROLE + NEWLINE, "--accounts", MEMBER_A],
+                 f"--role-name {ROLE + NEWLINE!r} is not an IAM role name (letters, digits and +=,.@_-)",
+                 id="role_name_newline"),
+    pytest.param(["--role-name", ROLE, "--accounts", MEMBER_A, "--role-session-name", "n\u00e4chtlich"],
+                 "--role-session-name 'n\u00e4chtlich' must be 2 to 64 characters of letters, digits and +=,.@_-",
+                 id="session_name_not_ascii"),
+    pytest.param(["--role-name", ROLE, "--accounts", MEMBER_A, "--external-id", "cl\u00e9-2026"],
+                 "--external-id must be 2 to 1224 characters of letters, digits and +=,.@:/_-",
+                 id="external_id_not_ascii"),
 ])
 def test_bad_account_input_is_one_line_and_exit_2(moto_account, tmp_path, capsys, args, message) -> None:
     output = tmp_path / "snapshot.json"
@@ -667,3 +684,14 @@ def test_the_callers_policy_for_many_accounts_is_assume_role_and_list_accounts(c
     assert code == 0
     assert [(s["Action"], s["Resource"]) for s in statements] == [
         ("sts:AssumeRole", f"arn:aws:iam::*:role/{ROLE}"), ("organizations:ListAccounts", "*")]
+
+
+def test_a_role_path_may_hold_any_printable_ascii_but_its_name_only_iams_characters() -> None:
+    # IAM: a path's characters are ! (U+0021) to DEL (U+007F); a role name's, letters, digits and +=,.@_-.
+    accepted = account_request("ops~team/(net)/NetworkAudit", [MEMBER_A], False, None, None)
+
+    assert accepted is not None and accepted.role_name == "ops~team/(net)/NetworkAudit"
+    with pytest.raises(UserError):
+        account_request("ops/Network(Audit)", [MEMBER_A], False, None, None)
+    with pytest.raises(UserError):
+        account_request("ops team/NetworkAudit", [MEMBER_A], False, None, None)

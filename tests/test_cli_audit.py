@@ -169,6 +169,8 @@ def _config(tmp_path: Path, text: str) -> Path:
     pytest.param('fail_on = "urgent"\n', "fail_on must be one of", id="bad_severity"),
     pytest.param('max_workers = "many"\n', "max_workers must be a whole number", id="bad_type"),
     pytest.param('trusted_accounts = ["12345"]\n', "trusted_accounts must be a list of 12-digit", id="bad_account"),
+    pytest.param('trusted_accounts = ["111122223333\\n"]\n', "trusted_accounts must be a list of 12-digit",
+                 id="account_with_a_newline"),
     pytest.param('[rules.PCX999]\nx = 1\n', "[rules.PCX999]: unknown rule 'PCX999'", id="unknown_rule"),
     pytest.param('[rules.PCX003]\nmax_pending_days = 3\n', "unknown option 'max_pending_days'", id="unknown_option"),
     pytest.param('[[suppressions]]\nrule = "PCX003"\nresource = "pcx-*"\n', "reason is required",

@@ -58,6 +58,11 @@ def test_every_flag_key_is_the_name_of_a_parameter_of_collect_or_audit() -> None
     pytest.param("external_id", "x", "2 to 1224 characters", id="short_external_id"),
     pytest.param("role_session_name", "a b", "2 to 64 characters", id="bad_session_name"),
     pytest.param("shard_dir", 7, "the path of a directory", id="shard_dir_not_a_path"),
+    # Final newlines (`$` matched before them) and other scripts' digits and letters (\d and \w matched them).
+    pytest.param("accounts", ["111122223333\n"], "a list of 12-digit account ids as strings", id="account_newline"),
+    pytest.param("accounts", ["\u0661" * 12], "a list of 12-digit account ids as strings", id="arabic_indic_digits"),
+    pytest.param("role_name", "NetworkAudit\n", "an IAM role name", id="role_name_newline"),
+    pytest.param("role_session_name", "n\u00e4chtlich", "2 to 64 characters", id="session_name_not_ascii"),
 ])
 def test_a_bad_account_setting_is_one_line_naming_the_key(key: str, value: Any, expected: str) -> None:
     with pytest.raises(UserError) as raised:
