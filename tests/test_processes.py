@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -389,6 +390,27 @@ def test_a_worker_that_dies_before_reading_the_account_it_asked_for_is_one_error
         [error] = outcomes[account_id][1]
         assert (error.account_id, error.key, error.code) == (account_id, processes.WORKER_KEY, "WorkerExited")
         assert "code 9" in error.message
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_killed_while_it_sends_an_account_is_one_error_and_the_run_goes_on() -> None:
+    """Killed part way through a message (the OOM killer picks a worker at its largest, which is when it pickles
+    and sends a large account): the caller read a message cut short, OSError("got end of file during message"),
+    which stopped the whole run until 2026-11-27."""
+    def read(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
+        if first == ["b"]:
+            # What Connection.send writes (a length, then the pickle), cut short: the worker dies mid-message.
+            os.write(forward._connection.fileno(), struct.pack("!i", 1 << 20) + b"\x80\x04\x95partial")
+            os._exit(9)
+        report(first[0], (None, [], 0))
+
+    outcomes: dict[str, Any] = {}
+    processes.read_in_processes(["a", "b"], 2, 10, read, [_CallerClients()], on_outcome=outcomes.__setitem__,
+                                tracker=collection.Tracker(accounts=2))
+    assert outcomes["a"] == (None, [], 0)
+    [error] = outcomes["b"][1]
+    assert (error.account_id, error.key, error.code) == ("b", processes.WORKER_KEY, "WorkerExited")
+    assert "code 9" in error.message
     assert multiprocessing.active_children() == []
 
 

@@ -175,8 +175,10 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                 try:
                     message = receiver.recv()
                 # The worker is gone: what it had not sent is lost, one error an account. A worker that died with
-                # an answer of ours unread in its end of the pipe leaves it reset (ConnectionResetError), not ended.
-                except (EOFError, ConnectionResetError):
+                # an answer of ours unread in its end of the pipe leaves it reset (ConnectionResetError), not ended;
+                # one killed while it sent (the OOM killer picks a worker at its largest: sending an account) leaves
+                # a message cut short (OSError "got end of file during message").
+                except (EOFError, OSError):
                     del running[receiver]
                     receiver.close()
                     process.join()
