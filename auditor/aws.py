@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 import botocore.session
 
 from auditor import __version__, client_models, connections, scp_denied
@@ -181,6 +183,7 @@ class Clients:
                 self.pools.share(client)
                 self.unreachable.watch(client)
                 self.denials.watch(client)
+                refuse_malformed_json(client)
                 self._clients[(service, region)] = client
             return client
 
@@ -191,6 +194,36 @@ class Clients:
             self.pools.clear()
             self.unreachable.clear()
             self.denials.clear()
+
+
+JSON_PROTOCOLS = ("json", "rest-json")
+
+
+def _malformed_json(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+    status = (response_dict or {}).get("status_code") or 0
+    if not 200 <= status < 300 or operation_model is None or operation_model.output_shape is None:
+        return
+    body = (response_dict or {}).get("body") or b""
+    try:
+        document = json.loads(body)
+    except ValueError:  # empty, cut short, an HTML page...
+        document = None
+    if not isinstance(document, dict):  # the body itself is never shown: it may hold a secret
+        raise botocore.parsers.ResponseParserError(
+            f"HTTP {status} response to {operation_model.name} is not a JSON object ({len(body)} bytes)")
+
+
+def refuse_malformed_json(client: Any) -> bool:
+    """A JSON service's (Direct Connect's) successful response that is not a JSON object fails the call, as EC2's
+    malformed XML does (ResponseParserError). botocore reads an empty body as {} and one that does not parse as
+    {"message": body}: either was an empty list of the key, stored as read (found 2026-11-27). False when the
+    client does not speak JSON."""
+    service_model = client.meta.service_model
+    if getattr(service_model, "resolved_protocol", service_model.protocol) not in JSON_PROTOCOLS:
+        return False
+    client.meta.events.register(f"before-parse.{service_model.service_id.hyphenize()}", _malformed_json,
+                                unique_id="auditor-malformed-json")
+    return True
 
 
 def open_session(profile: str | None = None) -> boto3.Session:

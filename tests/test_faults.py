@@ -117,6 +117,13 @@ CASES: dict[str, Case] = {
     "malformed response with a secret": Case(
         (Rule(Fault.truncate(cut=40), "DescribeVpnConnections", HOME),),
         {(HOME, "ec2:VpnConnections"): ("DescribeVpnConnections", "ResponseParserError")}),
+    # The same for a JSON service: botocore read a cut or empty body as an empty answer, stored as read.
+    "malformed JSON response": Case(
+        (Rule(Fault.truncate(), "DescribeConnections", HOME),),
+        {(HOME, "directconnect:connections"): ("DescribeConnections", "ResponseParserError")}),
+    "empty JSON response": Case(
+        (Rule(Fault.rewritten(lambda body: b""), "DescribeConnections", HOME),),
+        {(HOME, "directconnect:connections"): ("DescribeConnections", "ResponseParserError")}),
     # Nothing in the region answers: every request to it is reset.
     "region unreachable": Case((Rule(Fault.reset(), None, OTHER),), {}, region_lost=OTHER),
     # The account has not enabled a requested region (read through the role, as an organization run is).
