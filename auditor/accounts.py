@@ -79,14 +79,18 @@ def role_arn(partition: str, account_id: str, role_name: str) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
 
 
-def assume_role_fetcher(sts: Any, arn: str, request: AccountRequest) -> Callable[[], Metadata]:
-    """A function that calls AssumeRole and returns the credentials in botocore's refresh format."""
+def assume_role_fetcher(sts: Callable[[], Any], arn: str, request: AccountRequest) -> Callable[[], Metadata]:
+    """A function that calls AssumeRole and returns the credentials in botocore's refresh format.
+
+    `sts` gives the STS client at each call, not once: a renewal made in a worker process (forked after the first
+    AssumeRole) must use that worker's client and connections. Until 2026-11-27 every worker renewed through the
+    caller's client, on the caller's connection inherited by all of them, and read each other's responses."""
     params = {"RoleArn": arn, "RoleSessionName": request.session_name}
     if request.external_id:
         params["ExternalId"] = request.external_id
 
     def fetch() -> Metadata:
-        credentials = sts.assume_role(**params)["Credentials"]
+        credentials = sts().assume_role(**params)["Credentials"]
         expiration = credentials["Expiration"]
         return {
             "access_key": credentials["AccessKeyId"],

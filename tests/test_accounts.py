@@ -475,7 +475,7 @@ def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(stubbe
                          EXPECTED_PARAMS)
     stubber.add_response("assume_role", _assumed("ASIASECONDKEY000002", now + dt.timedelta(hours=1)),
                          EXPECTED_PARAMS)
-    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
 
     frozen = credentials.get_frozen_credentials()
 
@@ -484,11 +484,34 @@ def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(stubbe
     assert clients.calls == 2  # AssumeRole passed the guard both times
 
 
+def test_a_renewal_after_the_clients_were_forgotten_uses_a_new_sts_client(stubbed_sts) -> None:
+    """What a worker process does: it forgets the caller's clients and connections (Clients.forget) and makes its
+    own. A renewal there went through the caller's STS client, on a connection every worker had inherited."""
+    clients, before_fork = stubbed_sts
+    now = dt.datetime.now(dt.UTC)
+    before_fork.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", now + dt.timedelta(minutes=5)),
+                             EXPECTED_PARAMS)
+    before_fork.add_response("assume_role", _assumed("ASIAWRONGCLIENT0003", now + dt.timedelta(hours=1)),
+                             EXPECTED_PARAMS)
+    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
+    clients.forget()
+
+    with Stubber(clients.get("sts", REGION)) as in_worker:
+        in_worker.add_response("assume_role", _assumed("ASIASECONDKEY000002", now + dt.timedelta(hours=1)),
+                               EXPECTED_PARAMS)
+        frozen = credentials.get_frozen_credentials()
+        in_worker.assert_no_pending_responses()
+
+    assert frozen.access_key == "ASIASECONDKEY000002"
+    with pytest.raises(AssertionError):  # the caller's client was not asked again
+        before_fork.assert_no_pending_responses()
+
+
 def test_credentials_far_from_expiry_are_not_refreshed(stubbed_sts) -> None:
     clients, stubber = stubbed_sts
     stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", dt.datetime.now(dt.UTC)
                                                  + dt.timedelta(hours=1)), EXPECTED_PARAMS)
-    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
 
     first, again = credentials.get_frozen_credentials(), credentials.get_frozen_credentials()
 
@@ -500,7 +523,7 @@ def test_a_member_accounts_session_uses_its_credentials_and_is_guarded(stubbed_s
     clients, stubber = stubbed_sts
     stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", dt.datetime.now(dt.UTC)
                                                  + dt.timedelta(hours=1)), EXPECTED_PARAMS)
-    credentials = refreshing_credentials(assume_role_fetcher(clients.get("sts", REGION), ARN, REQUEST))
+    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
     member = aws.Clients(assumed_session(clients.session, credentials, REGION))
 
     ec2 = member.get("ec2", REGION)

@@ -14,7 +14,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -243,7 +243,7 @@ def test_an_account_not_assumed_leaves_the_others_read_a_region_at_a_time(
     denied = MEMBERS[1]
     fetcher = collection.assume_role_fetcher
 
-    def refusing(client: Any, arn: str, request: AccountRequest) -> Any:
+    def refusing(client: Callable[[], Any], arn: str, request: AccountRequest) -> Any:
         if denied not in arn:
             return fetcher(client, arn, request)
 

@@ -590,7 +590,7 @@ def _prepare_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     try:
         with caller_limit:
             credentials = run(
-                lambda: refreshing_credentials(assume_role_fetcher(clients.get("sts", home), arn, request)))
+                lambda: refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", home), arn, request)))
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001 - this account is not read; the others go on
