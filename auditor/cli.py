@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -412,15 +414,43 @@ import auditor.history_cli  # noqa: E402, F401  (registers `history` and `diff`)
 import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 
-def _interrupted(cause: BaseException | None) -> None:
+def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
     """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130."""
     written = getattr(cause, "written", "")
     click.echo(f"auditor: interrupted; {written}" if written else "auditor: interrupted", err=True)
+    if as_program:
+        _leave_calls_in_flight()
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _leave_calls_in_flight(grace: float = 0.5) -> None:
+    """Exit now, unless the threads still making calls end within `grace` seconds.
+
+    Python joins every thread of a thread pool before it exits, and a call in flight ends only when answered, or
+    after the read timeout (60 s) and its retries: Ctrl-C during a collection in one process took as long (a review
+    measured 20 s for reads held 20 s; a second Ctrl-C printed a traceback). Nothing those calls would bring is kept
+    (a file is written only once complete, by this thread), so they are left behind, and a second Ctrl-C meanwhile
+    changes nothing. Only for the program itself: a caller of `main` (a test) keeps its own process.
+    """
+    this = threading.current_thread()
+    try:
+        deadline = time.monotonic() + grace
+        for thread in threading.enumerate():
+            if thread is not this and not thread.daemon:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        if not any(t.is_alive() and not t.daemon and t is not this for t in threading.enumerate()):
+            return
+    except KeyboardInterrupt:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: maps bad input to one line and exit code 2, Ctrl-C to 130."""
+    """Entry point: maps bad input to one line and exit code 2, Ctrl-C to 130. Without `argv` (the console script,
+    `python -m auditor`), the program: Ctrl-C does not wait for calls in flight (_leave_calls_in_flight)."""
+    as_program = argv is None
     try:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -433,12 +463,12 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(EXIT_USAGE)
     except click.Abort as abort:  # click's form of Ctrl-C (KeyboardInterrupt is its cause)
-        _interrupted(abort.__cause__)
+        _interrupted(abort.__cause__, as_program=as_program)
     except UserError as error:
         click.echo(f"auditor: error: {error}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt as interrupt:  # outside click's own handling
-        _interrupted(interrupt)
+        _interrupted(interrupt, as_program=as_program)
     except Exception as error:  # noqa: BLE001 - an internal error is still exit 2, never a traceback
         if os.environ.get("AUDITOR_DEBUG"):
             raise

@@ -166,11 +166,31 @@ class World:
     runs: dict[str, Run]
     proxies: dict[str, FaultProxy]
     ids: dict[str, str]
-    interrupted: dict[str, tuple[Path, subprocess.CompletedProcess[str]]]  # label -> (directory, the run)
+    interrupted: dict[str, Interrupted]
 
 
-# Ctrl-C mid-collection, into an empty directory and into one that holds an older snapshot.
-INTERRUPTED = {"no file": None, "an older snapshot": '{"an": "older snapshot"}\n'}
+@dataclass(frozen=True)
+class Interruption:
+    older: str | None  # out.json already in the directory
+    args: tuple[str, ...] = ()
+    hold: float = 0.5  # seconds each read is held (the proxy resets it when it stops)
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    directory: Path
+    done: subprocess.CompletedProcess[str]
+    seconds: float  # from Ctrl-C to the end of the process
+
+
+# Ctrl-C mid-collection, into an empty directory and into one that holds an older snapshot; and in one process
+# with every read held for good (worker processes are stopped; in one process, the threads making calls are
+# left: until 2026-11-27 the run waited for them, the read timeout of 60 s and the retries after it).
+INTERRUPTED = {
+    "no file": Interruption(None),
+    "an older snapshot": Interruption('{"an": "older snapshot"}\n'),
+    "reads held, one process": Interruption(None, ("--processes", "1"), hold=3600),
+}
 
 
 @pytest.fixture(scope="module")
@@ -195,14 +215,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         together = [name for name in proxies if name not in CASES or not CASES[name].env]
         alone = [name for name in proxies if name not in together]
         processes: dict[str, subprocess.Popen[str]] = {}
-        interrupted: dict[str, tuple[Path, subprocess.CompletedProcess[str]]] = {}
+        interrupted: dict[str, Interrupted] = {}
         try:
             start_collections(env, runs, proxies, processes, together)
             finish_collections(runs, processes, together)
             start_collections(env, runs, proxies, processes, alone)
             with ThreadPoolExecutor(max_workers=len(INTERRUPTED)) as threads:
-                pending = {label: threads.submit(interrupted_collect, url, env, base / f"interrupted{index}", older)
-                           for index, (label, older) in enumerate(INTERRUPTED.items())}
+                pending = {label: threads.submit(interrupted_collect, url, env, base / f"interrupted{index}", how)
+                           for index, (label, how) in enumerate(INTERRUPTED.items())}
                 audit_in_process(runs, together)
                 finish_collections(runs, processes, alone)
                 interrupted = {label: future.result() for label, future in pending.items()}
@@ -355,17 +375,16 @@ def test_a_malformed_response_puts_none_of_its_body_in_the_snapshot(world: World
     assert world.ids["vpn_psk"] not in run.stdout + run.stderr
 
 
-def interrupted_collect(url: str, env: dict[str, str], directory: Path,
-                        older: str | None) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """`collect --output out.json` in `directory` (holding `older` as out.json, if given) through a proxy that
-    holds every read, interrupted mid-way: (the directory, the run)."""
+def interrupted_collect(url: str, env: dict[str, str], directory: Path, how: Interruption) -> Interrupted:
+    """`collect --output out.json` in `directory` (holding `how.older` as out.json, if given) through a proxy that
+    holds every read, interrupted mid-way."""
     directory.mkdir()
-    if older is not None:
-        (directory / "out.json").write_text(older, encoding="utf-8")
+    if how.older is not None:
+        (directory / "out.json").write_text(how.older, encoding="utf-8")
     setup = ("GetCallerIdentity", "DescribeRegions")  # answered at once: only the collection itself is held
-    rules = [*(Rule(Fault.delay(0), operation) for operation in setup), Rule(Fault.delay(0.5))]
+    rules = [*(Rule(Fault.delay(0), operation) for operation in setup), Rule(Fault.delay(how.hold))]
     with fault_proxy(url, rules) as proxy:
-        process = start_cli(["collect", "--regions", REGIONS, "--output", "out.json"],
+        process = start_cli(["collect", "--regions", REGIONS, "--output", "out.json", *how.args],
                             {**env, "AWS_ENDPOINT_URL": proxy.url}, directory)
         try:
             deadline = time.monotonic() + 30
@@ -373,24 +392,33 @@ def interrupted_collect(url: str, env: dict[str, str], directory: Path,
                 assert process.poll() is None and time.monotonic() < deadline, "collection never started"
                 time.sleep(0.05)
             process.send_signal(signal.SIGINT)
+            interrupted_at = time.monotonic()
             stdout, stderr = process.communicate(timeout=CLI_TIMEOUT)
+            seconds = time.monotonic() - interrupted_at
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    return directory, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return Interrupted(directory, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr),
+                       seconds)
 
 
-def test_ctrl_c_mid_collection_is_exit_130_and_leaves_no_file(world: World) -> None:
-    directory, done = world.interrupted["no file"]
+@pytest.mark.parametrize("label", ["no file", "reads held, one process"])
+def test_ctrl_c_mid_collection_is_exit_130_and_leaves_no_file(world: World, label: str) -> None:
+    directory, done = world.interrupted[label].directory, world.interrupted[label].done
 
     assert done.returncode == 130, done.stderr
-    assert "interrupted" in done.stderr
+    assert done.stderr.strip().splitlines() == ["auditor: interrupted"]  # one line (after the progress), no traceback
     assert sorted(p.name for p in directory.iterdir()) == []
 
 
+def test_ctrl_c_does_not_wait_for_the_calls_in_flight(world: World) -> None:
+    # Every read is held for an hour: waiting for them would take the read timeout (60 s) at least.
+    assert world.interrupted["reads held, one process"].seconds < 30
+
+
 def test_ctrl_c_mid_collection_leaves_an_existing_output_unchanged(world: World) -> None:
-    directory, done = world.interrupted["an older snapshot"]
+    directory, done = world.interrupted["an older snapshot"].directory, world.interrupted["an older snapshot"].done
 
     assert done.returncode == 130, done.stderr
     assert "interrupted" in done.stderr
