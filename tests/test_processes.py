@@ -8,7 +8,9 @@ moto runs in process: the workers are copies of the test process, so they read t
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gc
+import itertools
 import multiprocessing
 import os
 import struct
@@ -414,6 +416,52 @@ def test_a_worker_killed_while_it_sends_an_account_is_one_error_and_the_run_goes
     assert multiprocessing.active_children() == []
 
 
+def _no_fork_from(call: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forks from the `call`th on (0: the first) fail, as under a container's limit on processes."""
+    start, calls = multiprocessing.context.ForkProcess.start, itertools.count()
+
+    def start_or_fail(process: Any) -> None:
+        if next(calls) >= call:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        start(process)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start_or_fail)
+
+
+def _read_all(first: list[str], budget: int, forward: Any, report: Any, more: Any) -> None:
+    """Each account's outcome names the process that read it (in place of its call count)."""
+    for account_id in first:
+        report(account_id, (None, [], os.getpid()))
+    while more is not None and (account_id := more()) is not None:
+        report(account_id, (None, [], os.getpid()))
+
+
+def test_when_no_worker_can_be_forked_this_process_reads_every_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until 2026-11-27 a failed fork (EAGAIN, ENOMEM) was an internal error: the run wrote nothing."""
+    _no_fork_from(0, monkeypatch)
+
+    outcomes: dict[str, Any] = {}
+    calls = processes.read_in_processes(["a", "b", "c"], 2, 10, _read_all, [_CallerClients()],
+                                        on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
+
+    assert outcomes == {account_id: (None, [], os.getpid()) for account_id in ("a", "b", "c")}
+    assert calls == 0  # made here: the caller's own clients count them
+    assert multiprocessing.active_children() == []
+
+
+def test_when_a_second_worker_cannot_be_forked_the_first_reads_its_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_fork_from(1, monkeypatch)
+
+    outcomes: dict[str, Any] = {}
+    processes.read_in_processes(["a", "b", "c"], 3, 12, _read_all, [_CallerClients()],
+                                on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
+
+    readers = {outcome[2] for outcome in outcomes.values()}
+    assert sorted(outcomes) == ["a", "b", "c"]
+    assert len(readers) == 1 and os.getpid() not in readers  # the one worker took "b" and "c" too
+    assert multiprocessing.active_children() == []
+
+
 def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     lost = MEMBERS[1]
     collect_member = collection._collect_member
@@ -718,3 +766,16 @@ def test_the_fork_waits_until_ended_threads_are_gone_from_the_system() -> None:
     done = subprocess.run([sys.executable, "-c", UNTIL_ALONE_SCRIPT], capture_output=True, text=True, timeout=60,
                           check=True)
     assert done.stdout.split() == ["2", "1"]
+
+
+@pytest.mark.usefixtures("members", "callers_regions")
+def test_with_no_fork_to_be_had_a_run_gives_the_one_process_snapshot_and_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, callers_alone = _collect(1), _collect_callers(1)
+    _no_fork_from(0, monkeypatch)
+
+    unforked, callers_unforked = _collect(3), _collect_callers(3)
+
+    assert (unforked.document, unforked.api_calls) == (alone.document, alone.api_calls)
+    assert (callers_unforked.document, callers_unforked.api_calls) == (callers_alone.document, callers_alone.api_calls)
+    assert multiprocessing.active_children() == []

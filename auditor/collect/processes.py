@@ -162,13 +162,22 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     gc.freeze()
     _until_alone()
     try:
-        for first in account_ids[:workers]:
+        for position, first in enumerate(account_ids[:workers]):
             ours, theirs = context.Pipe(duplex=True)  # the worker's messages in; the accounts it asks for out
             process = context.Process(target=_work, args=(theirs, first, budget, read, clients),
                                       name="auditor-collect", daemon=True)
-            process.start()
+            try:
+                process.start()
+            except OSError:  # no fork to be had (a container's limit on processes, memory): the workers there are
+                ours.close()
+                theirs.close()
+                left.extendleft(reversed(account_ids[position:workers]))  # ... take these too, first
+                break
             theirs.close()
             running[ours] = (process, [first])
+        if not running:  # not one worker: this process reads every account, as where fork is not usable
+            read(list(left), max_workers, tracker, on_outcome, None)
+            return calls
         while running:
             for receiver in wait(list(running)):
                 process, waiting = running[receiver]
