@@ -86,8 +86,9 @@ def _target(path: Path) -> Path:
 
 
 def _is_stream(path: Path) -> bool:
-    """An existing file that is not a regular one (a FIFO, /dev/null, /dev/stdout, a terminal): written in place,
-    as a shell's `>` would, since replacing it would swap a device or pipe for a regular file."""
+    """An existing file (through any link) that is not a regular one (a FIFO, /dev/null, /dev/stdout, a terminal,
+    bash's `>(...)`): written in place, as a shell's `>` would, since replacing it would swap a device or pipe for
+    a regular file."""
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -97,14 +98,14 @@ def _is_stream(path: Path) -> bool:
 
 def check_writable(path: Path) -> None:
     """Fail before any work is done when the output cannot be written."""
+    if _is_stream(path):  # through any link: /dev/stdout, bash's >(...) as /dev/fd/63
+        if not os.access(path, os.W_OK):
+            raise UserError(f"cannot write {path}: permission denied")
+        return
     target = _target(path)
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise UserError(f"cannot write {path}: it is a directory")
-    if _is_stream(target):
-        if not os.access(target, os.W_OK):
-            raise UserError(f"cannot write {path}: permission denied")
-        return
     if not directory.is_dir():
         raise UserError(f"cannot write {path}: directory {directory} does not exist")
     try:
@@ -120,14 +121,14 @@ def write_private(path: Path, text: str) -> None:
     A symbolic link is followed (the file it names is replaced, the link kept); a FIFO or device (/dev/stdout,
     /dev/null) is written in place. A failure is one UserError naming the file, and a file already there is kept.
     """
-    target = _target(path)
-    if _is_stream(target):
+    if _is_stream(path):
         try:
-            with open(target, "w", encoding="utf-8") as handle:
+            with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
         except OSError as error:
             raise UserError(f"cannot write {path}: {error.strerror}") from None
         return
+    target = _target(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
         descriptor, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")

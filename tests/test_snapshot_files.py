@@ -42,21 +42,27 @@ def test_an_output_that_is_a_symbolic_link_replaces_the_file_it_names_and_stays_
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["merged.json"]  # no temp file left
 
 
-def test_an_output_that_is_a_fifo_is_written_into_not_replaced(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("through_a_link", [False, True])  # a link to a pipe: bash's >(...) is /dev/fd/63
+def test_an_output_that_is_a_fifo_is_written_into_not_replaced(tmp_path, capsys, through_a_link) -> None:
     shard = _snapshot_file(tmp_path)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
+    output = fifo
+    if through_a_link:
+        output = tmp_path / "fd"
+        output.symlink_to(fifo)
     received: list[str] = []
     # A daemon: were the pipe replaced by a file, the reader would wait for a writer forever.
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
 
-    code, _, _ = run_cli(capsys, "merge", str(shard), "-o", str(fifo))
+    code, _, _ = run_cli(capsys, "merge", str(shard), "-o", str(output))
     reader.join(timeout=10)
 
     assert code == 0
     assert not reader.is_alive()
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe, not a regular file in its place
+    assert output.is_symlink() == through_a_link
     assert json.loads(received[0])["accounts"] == json.loads(shard.read_text())["accounts"]
 
 
