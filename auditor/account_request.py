@@ -41,7 +41,7 @@ def account_request(role_name: str | None, accounts: list[str] | None, organizat
     if not role_name:
         for given, flag in ((accounts, "--accounts"), (organization, "--org"), (external_id, "--external-id"),
                             (session_name, "--role-session-name")):
-            if given:
+            if given or isinstance(given, str):  # an empty --external-id "" too: given, and ignored otherwise
                 raise UserError(f"{flag} needs --role-name NAME: the role the auditor assumes in each account")
         return None
     if not ROLE_NAME.match(role_name):

@@ -43,8 +43,8 @@ class AccountPlan:
 
 
 def plan(request: AccountRequest, clients: Clients, region: str) -> AccountPlan:
-    if not request.organization:
-        return AccountPlan(request.account_ids)
+    if not request.organization:  # once each, in order, however a caller of collect() gave them
+        return AccountPlan(tuple(sorted(set(request.account_ids))))
     members = organization_accounts(clients, region)
     states = {account["Id"]: account.get("State") or account.get("Status") or "" for account in members}
     return AccountPlan(

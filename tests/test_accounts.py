@@ -628,6 +628,8 @@ NEWLINE = "\n"
                  id="org_without_role"),
     pytest.param(["--external-id", "x-123"], "--external-id needs --role-name NAME: the role the auditor assumes in "
                  "each account", id="external_id_without_role"),
+    pytest.param(["--external-id", ""], "--external-id needs --role-name NAME: the role the auditor assumes in "
+                 "each account", id="empty_external_id_without_role"),
     pytest.param(["--role-name", ROLE], "--role-name needs the accounts to read: --accounts ID,ID or --org",
                  id="role_without_accounts"),
     pytest.param(["--role-name", ROLE, "--org", "--accounts", MEMBER_A], "give --accounts ID,ID or --org, not both",
@@ -718,3 +720,14 @@ def test_a_role_path_may_hold_any_printable_ascii_but_its_name_only_iams_charact
         account_request("ops/Network(Audit)", [MEMBER_A], False, None, None)
     with pytest.raises(UserError):
         account_request("ops team/NetworkAudit", [MEMBER_A], False, None, None)
+
+
+@pytest.mark.usefixtures("members")
+def test_an_account_given_twice_to_collect_is_read_once() -> None:
+    # The CLI drops repeats; a caller of collect() may not.
+    twice = collection.collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=1,
+                    accounts=AccountRequest(role_name=ROLE, account_ids=(MEMBER_A, MEMBER_A)))
+    once = collection.collect(boto3.Session(region_name=REGION), [REGION], now=NOW, max_processes=1,
+                   accounts=AccountRequest(role_name=ROLE, account_ids=(MEMBER_A,)))
+
+    assert (twice.document, twice.api_calls) == (once.document, once.api_calls)
