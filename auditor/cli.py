@@ -196,6 +196,11 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
             raise
         raise Interrupted(f"the {len(shards.written)} shard(s) already in {shard_dir} are complete; "
                           "the accounts not finished have none") from None
+    except Exception as error:  # the run failed part way: its line says what is on disk all the same
+        if shards is not None and shards.written:
+            error.written = (f"the {len(shards.written)} shard(s) already in {shard_dir} are "  # type: ignore[attr-defined]
+                             "complete; the accounts not finished have none")
+        raise
     progress.finish()
     if shards is not None:
         destination = f"{len(shards.written)} shard(s) in {shard_dir}"
@@ -414,6 +419,12 @@ import auditor.history_cli  # noqa: E402, F401  (registers `history` and `diff`)
 import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 
+def _written(error: BaseException) -> str:
+    """What a run that failed part way had already written (complete files), as the end of its line."""
+    written = getattr(error, "written", "")
+    return f"; {written}" if written else ""
+
+
 def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
     """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130."""
     written = getattr(cause, "written", "")
@@ -465,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort as abort:  # click's form of Ctrl-C (KeyboardInterrupt is its cause)
         _interrupted(abort.__cause__, as_program=as_program)
     except UserError as error:
-        click.echo(f"auditor: error: {error}", err=True)
+        click.echo(f"auditor: error: {error}{_written(error)}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt as interrupt:  # outside click's own handling
         _interrupted(interrupt, as_program=as_program)
@@ -473,5 +484,5 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("AUDITOR_DEBUG"):
             raise
         click.echo(f"auditor: internal error: {type(error).__name__}: {error} "
-                   "(set AUDITOR_DEBUG=1 for a traceback)", err=True)
+                   f"(set AUDITOR_DEBUG=1 for a traceback){_written(error)}", err=True)
         sys.exit(EXIT_USAGE)

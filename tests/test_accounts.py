@@ -330,6 +330,36 @@ def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, caps
     assert list(json.loads(shard.read_text())["accounts"]) == [shard.stem]  # complete: it loads and names its account
 
 
+@pytest.mark.parametrize(("failure", "line"), [
+    pytest.param(UserError("cannot write the shard: disk full"), "auditor: error: cannot write the shard: disk full",
+                 id="bad_input"),
+    pytest.param(RuntimeError("a bug"), "auditor: internal error: RuntimeError: a bug (set AUDITOR_DEBUG=1 for a "
+                 "traceback)", id="internal_error"),
+])
+def test_a_run_that_fails_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys, failure, line,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    write_shard, written = snapshot.ShardWriter.__call__, []
+
+    def failing_after_the_first(self: snapshot.ShardWriter, account_id: str, document: dict[str, Any]) -> None:
+        if written:
+            raise failure
+        write_shard(self, account_id, document)
+        written.append(account_id)
+
+    monkeypatch.setattr(snapshot.ShardWriter, "__call__", failing_after_the_first)
+    shard_dir = tmp_path / "shards"
+
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
+                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+    left = _collection_threads_left()
+
+    assert left == []
+    assert code == 2
+    assert err.endswith(f"{line}; the 1 shard(s) already in {shard_dir} are complete; the accounts not finished "
+                        "have none\n")
+    assert [path.stem for path in shard_dir.iterdir()] == written
+
+
 def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*_: Any, **__: Any) -> None:
