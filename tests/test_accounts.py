@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import botocore.awsrequest
+import botocore.credentials
 import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
@@ -307,6 +308,14 @@ def _collection_threads_left() -> list[str]:
     return [thread.name for thread in threading.enumerate() if thread.name.startswith(("collect_", "account_"))]
 
 
+def _collect_into_shards(capsys: pytest.CaptureFixture[str], members: dict[str, str],
+                         shard_dir: Any) -> tuple[int, str, list[str]]:
+    """`collect --shard-dir` of every member in one process: (exit code, stderr, the collection's threads left)."""
+    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
+                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
+    return code, err, _collection_threads_left()
+
+
 def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     write_shard = snapshot.ShardWriter.__call__
@@ -318,9 +327,7 @@ def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, caps
     monkeypatch.setattr(snapshot.ShardWriter, "__call__", interrupted_after_the_first)
     shard_dir = tmp_path / "shards"
 
-    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
-                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
-    left = _collection_threads_left()
+    code, err, left = _collect_into_shards(capsys, members, shard_dir)
 
     [shard] = list(shard_dir.iterdir())
     assert left == []
@@ -349,9 +356,7 @@ def test_a_run_that_fails_after_some_shards_says_which_are_on_disk(members, tmp_
     monkeypatch.setattr(snapshot.ShardWriter, "__call__", failing_after_the_first)
     shard_dir = tmp_path / "shards"
 
-    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
-                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
-    left = _collection_threads_left()
+    code, err, left = _collect_into_shards(capsys, members, shard_dir)
 
     assert left == []
     assert code == 2
@@ -368,9 +373,7 @@ def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
     monkeypatch.setattr(snapshot.ShardWriter, "__call__", interrupted)
     shard_dir = tmp_path / "shards"
 
-    code, _, err = run(capsys, "collect", "--role-name", ROLE, "--accounts", ",".join(sorted(members)),
-                       "--regions", REGION, "--shard-dir", str(shard_dir), "--processes", "1")
-    left = _collection_threads_left()
+    code, err, left = _collect_into_shards(capsys, members, shard_dir)
 
     assert left == []
     assert code == 130
@@ -498,14 +501,19 @@ def stubbed_sts() -> Iterator[tuple[aws.Clients, Stubber]]:
 EXPECTED_PARAMS = {"RoleArn": ARN, "RoleSessionName": "aws-network-auditor", "ExternalId": "audit-2026"}
 
 
-def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(stubbed_sts) -> None:
-    clients, stubber = stubbed_sts
+def _expiring_soon_then(clients: aws.Clients, stubber: Stubber,
+                        second_key: str) -> botocore.credentials.RefreshableCredentials:
+    """Credentials from a first AssumeRole that expire in 5 minutes; the next one the stubber gives `second_key`."""
     now = dt.datetime.now(dt.UTC)
     stubber.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", now + dt.timedelta(minutes=5)),
                          EXPECTED_PARAMS)
-    stubber.add_response("assume_role", _assumed("ASIASECONDKEY000002", now + dt.timedelta(hours=1)),
-                         EXPECTED_PARAMS)
-    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
+    stubber.add_response("assume_role", _assumed(second_key, now + dt.timedelta(hours=1)), EXPECTED_PARAMS)
+    return refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
+
+
+def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(stubbed_sts) -> None:
+    clients, stubber = stubbed_sts
+    credentials = _expiring_soon_then(clients, stubber, "ASIASECONDKEY000002")
 
     frozen = credentials.get_frozen_credentials()
 
@@ -518,17 +526,12 @@ def test_a_renewal_after_the_clients_were_forgotten_uses_a_new_sts_client(stubbe
     """What a worker process does: it forgets the caller's clients and connections (Clients.forget) and makes its
     own. A renewal there went through the caller's STS client, on a connection every worker had inherited."""
     clients, before_fork = stubbed_sts
-    now = dt.datetime.now(dt.UTC)
-    before_fork.add_response("assume_role", _assumed("ASIAFIRSTKEY0000001", now + dt.timedelta(minutes=5)),
-                             EXPECTED_PARAMS)
-    before_fork.add_response("assume_role", _assumed("ASIAWRONGCLIENT0003", now + dt.timedelta(hours=1)),
-                             EXPECTED_PARAMS)
-    credentials = refreshing_credentials(assume_role_fetcher(lambda: clients.get("sts", REGION), ARN, REQUEST))
+    credentials = _expiring_soon_then(clients, before_fork, "ASIAWRONGCLIENT0003")
     clients.forget()
 
     with Stubber(clients.get("sts", REGION)) as in_worker:
-        in_worker.add_response("assume_role", _assumed("ASIASECONDKEY000002", now + dt.timedelta(hours=1)),
-                               EXPECTED_PARAMS)
+        in_worker.add_response("assume_role", _assumed("ASIASECONDKEY000002", dt.datetime.now(dt.UTC)
+                                                       + dt.timedelta(hours=1)), EXPECTED_PARAMS)
         frozen = credentials.get_frozen_credentials()
         in_worker.assert_no_pending_responses()
 
