@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -198,8 +199,9 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
                           "the accounts not finished have none") from None
     except Exception as error:  # the run failed part way: its line says what is on disk all the same
         if shards is not None and shards.written:
-            error.written = (f"the {len(shards.written)} shard(s) already in {shard_dir} are "  # type: ignore[attr-defined]
-                             "complete; the accounts not finished have none")
+            with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
+                error.written = (f"the {len(shards.written)} shard(s) already in {shard_dir} are "  # type: ignore
+                                 "complete; the accounts not finished have none")
         raise
     progress.finish()
     if shards is not None:

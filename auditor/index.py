@@ -332,9 +332,8 @@ class Index:
             moment = parse_time(record.get("collected_at")) if isinstance(record, dict) else None
             accounts = record.get("accounts") if moment is not None else None
             for account_id in accounts if isinstance(accounts, list) else []:
-                moment = moment.astimezone(dt.UTC)
                 if account_id not in moments or moment < moments[account_id]:
-                    moments[account_id] = moment
+                    moments[account_id] = moment.astimezone(dt.UTC)
         return moments
 
     @property
