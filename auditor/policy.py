@@ -17,15 +17,22 @@ DEFAULT_ENDPOINT_POLICY: dict[str, Any] = {
 # service principal, the account it acts for). IAM matches condition keys case-insensitively.
 _ACCOUNT_OR_ORG_KEYS = frozenset({
     "aws:principalorgid", "aws:principalaccount", "aws:resourceorgid", "aws:resourceaccount",
-    "aws:sourceaccount", "aws:sourceorgid",
+    "aws:sourceaccount", "aws:sourceorgid", "s3:resourceaccount",
 })
-_LIMITING_KEYS = _ACCOUNT_OR_ORG_KEYS | {"aws:principalorgpaths", "aws:principalarn"}
+# o-org/r-root/ou-.../: the organization, then its organizational units.
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:resourceorgpaths", "aws:sourceorgpaths"})
+_LIMITING_KEYS = _ACCOUNT_OR_ORG_KEYS | _ORG_PATH_KEYS | {"aws:principalarn"}
+# True only for a request an AWS service makes with its own service principal: no credentials of anyone's make it.
+_AWS_SERVICE_KEY = "aws:principalisawsservice"
 # Every request through the endpoint comes from its own VPC: these say where, never who.
 _NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc", "aws:sourceip", "aws:vpcsourceip"})
 # Operators are matched exactly as AWS spells them (condition keys, above, case-insensitively).
-_POSITIVE_OPERATORS = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike"})
-_NEGATIVE_OPERATORS = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
-_LITERAL_OPERATORS = frozenset({"StringEquals", "StringNotEquals"})  # the others expand * and ?
+_POSITIVE_OPERATORS = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"})
+_NEGATIVE_OPERATORS = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals",
+                                 "ArnNotLike"})
+# The others expand * and ?
+_LITERAL_OPERATORS = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringNotEquals",
+                                "StringNotEqualsIgnoreCase"})
 
 
 class PolicyError(ValueError):
@@ -68,16 +75,18 @@ def parse_policy(document: str | dict | None) -> dict:
     return {**document, "Statement": statements}
 
 
-def open_statements(document: str | dict | None) -> list[OpenStatement]:
-    """Allow statements open to anyone that no condition limits to known principals and no Deny narrows."""
+def open_statements(document: str | dict | None, service: str | None = None) -> list[OpenStatement]:
+    """Allow statements open to anyone that neither their resources, nor a condition, limit to known accounts or
+    organizations, and that no Deny narrows. `service`: the one service whose actions the endpoint carries (a
+    gateway endpoint's "s3" or "dynamodb"), so that a Deny of "s3:*" covers an Allow of "*"."""
     statements = parse_policy(document)["Statement"]
     narrowing_denies = [s for s in statements if s["Effect"] == "Deny" and _deny_limits_to_known(s)]
     found = []
     for index, statement in enumerate(statements, 1):
-        if statement["Effect"] != "Allow" or not _open_to_anyone(statement):
+        if statement["Effect"] != "Allow" or not _open_to_anyone(statement) or _resources_pinned(statement):
             continue
         objections = [_why_not_limiting(*condition) for condition in _conditions(statement)]
-        if None in objections or _narrowed(statement, narrowing_denies):
+        if None in objections or _narrowed(statement, narrowing_denies, service):
             continue
         sid = None if statement.get("Sid") is None else str(statement["Sid"])
         reason = _reason(index, sid, statement, [objection for objection in objections if objection])
@@ -112,9 +121,42 @@ def _split_operator(operator: str) -> tuple[str, str, bool]:
     return qualifier, base.removesuffix("IfExists"), if_exists
 
 
+def _resources_pinned(statement: dict) -> bool:
+    """Whether every resource the statement names is in a known account: an ARN whose account is written out, or
+    an S3 bucket (or its objects) named in full (S3's ARNs carry no account). Naming one's own buckets or tables
+    is how AWS's examples limit a gateway endpoint, whose principal can only be "*"."""
+    if "NotResource" in statement or "Resource" not in statement:
+        return False
+    resources = _as_list(statement["Resource"])
+    return bool(resources) and all(_resource_pinned(resource) for resource in resources)
+
+
+def _resource_pinned(resource: str) -> bool:
+    if "${" in resource:
+        return False
+    parts = resource.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    service, account, rest = parts[2], parts[4], parts[5]
+    if service == "s3" and not account:
+        bucket = rest.split("/", 1)[0]
+        return bool(bucket) and "*" not in bucket and "?" not in bucket
+    return bool(account) and "*" not in account and "?" not in account
+
+
+def _only_aws_services(operator: str, key: str, values: list[str], allowed: str) -> bool:
+    """Bool(IfExists) aws:PrincipalIsAWSService with only `allowed` ("true": the Allow is for AWS services only;
+    "false": the Deny spares AWS services only)."""
+    qualifier, base, _ = _split_operator(operator)
+    return (key.lower() == _AWS_SERVICE_KEY and base == "Bool" and not qualifier and bool(values)
+            and all(value.lower() == allowed for value in values))
+
+
 def _why_not_limiting(operator: str, key: str, values: list[str]) -> str | None:
     """None when this condition limits the statement to known principals or resources, else why not."""
     qualifier, base, if_exists = _split_operator(operator)
+    if _only_aws_services(operator, key, values, "true"):
+        return f"{operator} on {key} passes when the key is absent" if if_exists else None
     if key.lower() in _NETWORK_KEYS:
         return f"{key} limits nothing inside an endpoint policy"
     if key.lower() not in _LIMITING_KEYS:
@@ -144,7 +186,7 @@ def _pins(operator: str, key: str, value: str) -> bool:
     key = key.lower()
     if key in _ACCOUNT_OR_ORG_KEYS:
         pinned = value
-    elif key == "aws:principalorgpaths":  # o-org/r-root/ou-.../: the organization must be fixed
+    elif key in _ORG_PATH_KEYS:  # o-org/r-root/ou-.../: the organization must be fixed
         pinned = value.split("/", 1)[0]
     else:  # aws:PrincipalArn, arn:partition:service:region:account:resource: the account must be fixed
         parts = value.split(":", 5)
@@ -158,10 +200,15 @@ def _deny_limits_to_known(deny: dict) -> bool:
         return False
     if "Condition" not in deny:
         return True
+    # Several conditions are ANDed: the Deny refuses whoever fails every one. It still refuses every unknown
+    # principal when each condition is "not one of these known accounts or organizations" (so what passes is
+    # known to one of them), or "not an AWS service" (AWS's data perimeter examples spare services so).
     conditions = _conditions(deny)
-    if len(conditions) != 1:  # several keys are ANDed: the Deny then refuses only some outsiders
-        return False
-    operator, key, values = conditions[0]
+    refusing = [c for c in conditions if not _only_aws_services(*c, "false")]
+    return bool(refusing) and all(_refuses_the_unknown(*condition) for condition in refusing)
+
+
+def _refuses_the_unknown(operator: str, key: str, values: list[str]) -> bool:
     qualifier, base, _ = _split_operator(operator)
     # A negative operator is true when the key is absent, with or without IfExists, and so is ForAllValues;
     # ForAnyValue is false when the key is absent, so such a Deny lets anonymous callers through.
@@ -169,13 +216,17 @@ def _deny_limits_to_known(deny: dict) -> bool:
             and bool(values) and all(_pins(base, key, value) for value in values))
 
 
-def _narrowed(allow: dict, denies: list[dict]) -> bool:
-    """Whether, for each action the Allow grants, one narrowing Deny covers it on all the Allow's resources."""
+def _narrowed(allow: dict, denies: list[dict], service: str | None = None) -> bool:
+    """Whether, for each action the Allow grants, one narrowing Deny covers it on all the Allow's resources. An
+    endpoint that carries one service's actions only (`service`) is granted no more than "<service>:*"."""
     resources = _granted(allow, "Resource")
+    actions = _granted(allow, "Action")
+    if service:
+        actions = [f"{service}:*" if action == "*" else action for action in actions]
     return all(any(_covers(deny, "Action", action, fold=True)
                    and all(_covers(deny, "Resource", resource, fold=False) for resource in resources)
                    for deny in denies)
-               for action in _granted(allow, "Action"))
+               for action in actions)
 
 
 def _granted(allow: dict, element: str) -> list[str]:

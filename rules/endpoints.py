@@ -44,9 +44,13 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
 
     One finding per endpoint, listing each open Allow statement and why no condition limits it
     (a condition on aws:SourceVpce or aws:SourceIp does not: every request through the endpoint
-    comes from its own VPC). A Deny that refuses everyone outside known accounts or organizations
-    closes the Allows it covers. An endpoint without a policy document has the default
-    full-access policy. A policy document that cannot be parsed is reported as such. Gateway Load
+    comes from its own VPC). An Allow limited to resources of known accounts (ARNs with the
+    account written out, S3 buckets named in full), or to AWS services (aws:PrincipalIsAWSService),
+    is not open. A Deny that refuses everyone outside known accounts or organizations (AWS
+    services may be spared) closes the Allows it covers; on a gateway endpoint a Deny of the
+    service's actions ("s3:*") covers an Allow of "*". An endpoint without a policy document has
+    the default full-access policy (not judged where the services' details could not be read). A
+    policy document that cannot be parsed is reported as such. Gateway Load
     Balancer endpoints and endpoints to other accounts' PrivateLink services (com.amazonaws.vpce.*)
     take no policy and are not judged, nor are endpoints that are deleted, rejected, failed or expired,
     nor endpoints to an AWS service whose DescribeVpcEndpointServices entry says it takes no endpoint
@@ -71,10 +75,15 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
                     or (service, endpoint.get("VpcEndpointType")) in no_policy:
                 continue
             document = endpoint.get("PolicyDocument")
+            if not document and not scope.has("ec2:ServiceDetails"):
+                continue  # whether the service takes a policy at all was not read (AUD001 says so)
             evidence: dict[str, Any] = {"VpcEndpointId": endpoint["VpcEndpointId"], "ServiceName": service,
                                         "PolicyDocument": document}
+            # A gateway endpoint carries its one service's calls only (S3's or DynamoDB's): a Deny of "s3:*" there
+            # covers an Allow of "*".
+            carried = service.rsplit(".", 1)[-1] if endpoint.get("VpcEndpointType") == "Gateway" else None
             try:
-                found = open_statements(document)
+                found = open_statements(document, carried)
             except PolicyError as error:
                 message = (f"{endpoint_label(endpoint)}: its policy document could not be parsed ({error}), "
                            "so who it lets in cannot be judged")

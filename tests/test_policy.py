@@ -92,6 +92,15 @@ OPEN = [  # (document, what the reason must say)
                  UNCONDITIONED, id="deny-with-two-conditions-refuses-only-some-outsiders"),
     pytest.param(policy(allow(Condition=None), deny(Condition={"StringNotEquals": {"aws:SourceVpce": "vpce-1"}})),
                  UNCONDITIONED, id="deny-outside-endpoint-does-not-narrow"),
+    pytest.param(policy(allow(Resource="arn:aws:s3:::*", Condition=None)), UNCONDITIONED, id="every-bucket"),
+    pytest.param(policy(allow(Resource=["arn:aws:s3:::reports", "arn:aws:s3:::logs-*/*"], Condition=None)),
+                 UNCONDITIONED, id="a-bucket-name-pattern-among-named-buckets"),
+    pytest.param(policy(allow(Resource="arn:aws:dynamodb:us-east-1:*:table/Stock", Condition=None)), UNCONDITIONED,
+                 id="table-in-any-account"),
+    pytest.param(policy(allow(Condition={"BoolIfExists": {"aws:PrincipalIsAWSService": "true"}})),
+                 "BoolIfExists on aws:PrincipalIsAWSService", id="aws-service-if-exists-passes-when-key-absent"),
+    pytest.param(policy(allow(Condition=None), deny(Action="s3:*")), UNCONDITIONED,
+                 id="deny-of-one-service-does-not-cover-every-action"),
     pytest.param(json.dumps(policy(allow(Condition=None))), UNCONDITIONED, id="policy-as-json-string"),
     pytest.param({"Statement": allow(Condition=None)}, UNCONDITIONED, id="single-statement-object"),
 ]
@@ -128,6 +137,26 @@ LIMITED = [
     pytest.param(policy(allow(NotAction="s3:DeleteObject", Action=None, Condition=None), deny()),
                  id="not-action-narrowed-by-deny-of-everything"),
     pytest.param(policy(deny(Condition=None)), id="only-a-deny"),
+    # Found by a review on 2026-11-27: each was reported as open.
+    pytest.param(policy(allow(Action=["s3:GetObject", "s3:PutObject"], Condition=None,
+                              Resource=["arn:aws:s3:::amzn-s3-demo-bucket1", "arn:aws:s3:::amzn-s3-demo-bucket1/*"])),
+                 id="named-buckets-the-s3-guides-example"),
+    pytest.param(policy(allow(Action="dynamodb:GetItem", Condition=None,
+                              Resource=f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/StockTable")),
+                 id="a-table-of-a-known-account"),
+    pytest.param(policy(allow(), allow(Condition={"Bool": {"aws:PrincipalIsAWSService": "true"}})),
+                 id="org-or-aws-services-the-data-perimeter-example"),
+    pytest.param(policy(allow(Condition=None), deny(Condition={
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG_ID},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}})), id="deny-outside-org-sparing-aws-services"),
+    pytest.param(policy(allow(Condition=None), deny(Condition={
+        "StringNotEquals": {"aws:PrincipalOrgID": ORG_ID, "aws:PrincipalAccount": ACCOUNT}})),
+                 id="deny-outside-org-and-one-more-account"),
+    pytest.param(policy(allow(Condition={"StringEquals": {"s3:ResourceAccount": ACCOUNT}})), id="s3-resource-account"),
+    pytest.param(policy(allow(Condition={"ForAnyValue:StringLike": {
+        "aws:ResourceOrgPaths": f"{ORG_ID}/r-ab12/ou-ab12-11111111/*"}})), id="resource-org-paths"),
+    pytest.param(policy(allow(Condition={"StringEqualsIgnoreCase": {"aws:PrincipalOrgID": ORG_ID}})),
+                 id="string-equals-ignore-case"),
 ]
 
 
@@ -145,6 +174,14 @@ def test_limited_policy_is_not_reported(document: Any) -> None:
     found = open_statements(document)
 
     assert found == []
+
+
+@pytest.mark.parametrize("service", ["s3", "dynamodb"])
+def test_on_a_gateway_endpoint_a_deny_of_its_service_covers_an_allow_of_everything(service: str) -> None:
+    document = policy(allow(Condition=None), deny(Action=f"{service}:*"))
+
+    assert open_statements(document, service) == []
+    assert [s.index for s in open_statements(document, "s3" if service == "dynamodb" else "dynamodb")] == [1]
 
 
 def test_reason_names_the_statement_index_and_sid() -> None:

@@ -109,7 +109,41 @@ def fail_service_takes_a_policy_of_another_endpoint_type(b: SnapshotBuilder) -> 
     return {"found": [endpoint]}
 
 
+def pass_no_policy_document_where_service_details_were_not_read(b: SnapshotBuilder) -> dict[str, Any]:
+    fail_no_policy_document(b)
+    b.error("ec2:ServiceDetails")  # whether the service takes a policy at all is unknown (AUD001 says so)
+    return {"found": []}
+
+
+def _deny_outside_org(action: str) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123def4"}}}
+
+
+def pass_gateway_deny_of_its_service_outside_org(b: SnapshotBuilder) -> dict[str, Any]:
+    b.endpoint(b.vpc(), S3, kind="Gateway", policy=policy(OPEN_ALLOW, _deny_outside_org("s3:*")))
+    return {"found": []}
+
+
+def fail_interface_deny_of_one_service_outside_org(b: SnapshotBuilder) -> dict[str, Any]:
+    # An interface endpoint's service name does not always give its actions' prefix: not taken as covering "*".
+    return {"found": [b.endpoint(b.vpc(), SSM, policy=policy(OPEN_ALLOW, _deny_outside_org("ssm:*")))]}
+
+
+def pass_gateway_limited_to_named_buckets(b: SnapshotBuilder) -> dict[str, Any]:
+    named = {**OPEN_ALLOW, "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"]}
+    b.endpoint(b.vpc(), S3, kind="Gateway", policy=policy(named))
+    return {"found": []}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(pass_no_policy_document_where_service_details_were_not_read, "",
+                 id="pass_no_policy_document_where_service_details_were_not_read"),
+    pytest.param(pass_gateway_deny_of_its_service_outside_org, "", id="pass_gateway_deny_of_its_service_outside_org"),
+    pytest.param(fail_interface_deny_of_one_service_outside_org, "is open to anyone",
+                 id="fail_interface_deny_of_one_service_outside_org"),
+    pytest.param(pass_gateway_limited_to_named_buckets, "", id="pass_gateway_limited_to_named_buckets"),
     pytest.param(fail_no_policy_document, f"gateway endpoint {{endpoint}} for {S3} in vpc-00000000000000001 is open "
                  "to anyone: it has no policy document, so the default full-access policy applies: statement 1 allows "
                  "principal '*'", id="fail_no_policy_document"),
