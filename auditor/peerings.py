@@ -73,6 +73,9 @@ class TableRouting:
     subnets: list[Item]
     routes: list[RouteRef]  # active routes of this table to the peering
     routed: tuple[Network, ...]  # the peer's CIDRs those routes reach (any overlap counts)
+    # Active routes to the peering whose destination is a prefix list whose entries were not read: what they
+    # reach is unknown, so whether the table routes the peer cannot be judged.
+    unresolved: tuple[RouteRef, ...] = ()
 
     @property
     def table_id(self) -> str:
@@ -152,13 +155,18 @@ def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
     for table_id, (table, subnets) in sorted(scope.tables_in_use(side.vpc_id).items()):
         reaching: list[RouteRef] = []
         routed: list[Network] = []
+        unresolved: list[RouteRef] = []
         for ref in by_table.get(table_id, ()):
             destinations = scope.destination_networks(ref.route)
+            if not destinations and ref.route.get("DestinationPrefixListId"):
+                unresolved.append(ref)
+                continue
             match = exact.get(span(destinations[0])) if len(destinations) == 1 else None
             reached = [match] if match is not None else [
                 p for p in peer_networks if any(overlaps(p, d) for d in destinations)]
             if reached:
                 reaching.append(ref)
                 routed += [p for p in reached if p not in routed]
-        tables.append(TableRouting(table, subnets, reaching, tuple(p for p in peer.networks if p in routed)))
+        tables.append(TableRouting(table, subnets, reaching, tuple(p for p in peer.networks if p in routed),
+                                   tuple(unresolved)))
     return tables

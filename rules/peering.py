@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,14 +19,27 @@ PENDING_LIFETIME = dt.timedelta(days=7)  # AWS expires an unaccepted request 7 d
 MAX_PENDING_DAYS = 3  # the default: at 7 (the lifetime) a pending request would already have expired
 
 
-def _too_broad(destination: Network, peer_networks: Iterable[Network]) -> bool:
-    """A default route, or one that reaches the peer and also addresses outside all of the peer's CIDRs."""
+def _too_broad(destination: Network, peer_networks: Iterable[Network], own_networks: Iterable[Network] = ()) -> bool:
+    """A default route, or one that reaches the peer and also addresses outside all of the peer's CIDRs, other
+    than the side's own (its local route always wins for those: a summary of both VPCs sends only the peer's)."""
     if destination.prefixlen == 0:
         return True
     reached = [p for p in peer_networks if overlaps(p, destination)]
     if not reached or any(within(destination, p) for p in reached):
         return False
-    return list(ipaddress.collapse_addresses(reached)) != [destination]  # type: ignore[arg-type]
+    rest = [destination]
+    for covered in [*reached, *(n for n in own_networks if overlaps(n, destination))]:
+        rest = [piece for part in rest for piece in _without(part, covered)]
+    return bool(rest)
+
+
+def _without(part: Network, covered: Network) -> list[Network]:
+    """The addresses of `part` outside `covered`, as networks."""
+    if within(part, covered):
+        return []
+    if not within(covered, part):  # disjoint (two CIDRs overlap only when one holds the other)
+        return [part]
+    return list(part.address_exclude(covered))  # type: ignore[arg-type]
 
 
 def _cidrs(networks: Iterable[Network]) -> str:
@@ -72,6 +84,9 @@ def _route_failure(peering: Peering, side: Side, peer: Side, ref: RouteRef, mess
 def peering_missing_route(ctx: RuleContext) -> Iterator[Failure]:
     """An active peering has no route to the peer VPC on one side.
 
+    A route to the peering whose destination is a prefix list whose entries could not be read
+    counts as a route (what it holds is unknown; AUD001 names the unread key).
+
     ## Why it matters
     A peering carries traffic only where a route table sends it there. When no route table in
     use in a side's VPC (its main table, or one associated with a subnet) routes any of the peer
@@ -98,8 +113,8 @@ def peering_missing_route(ctx: RuleContext) -> Iterator[Failure]:
                     evidence={"VpcPeeringConnection": peering.item})
                 continue
             tables = ctx.index.memo(("peering-routing", peering.id, side.name), routing, peering, side, peer)
-            if any(t.routed for t in tables):
-                continue
+            if any(t.routed or t.unresolved for t in tables):
+                continue  # routed; or a route to a prefix list whose entries could not be read (AUD001 says so)
             in_use = [t.table_id for t in tables]
             elsewhere = sorted({ref.table_id for ref in routes_from(peering, side) if ref.table_id not in in_use})
             unused = f"; route tables no subnet uses do: {_listing(elsewhere)}" if elsewhere else ""
@@ -143,6 +158,7 @@ def peering_route_partial(ctx: RuleContext) -> Iterator[Failure]:
             has_ipv6 = any(n.version == 6 for n in side.networks)
             wanted = [p for p in peer.networks if p.version == 4 or has_ipv6]  # IPv6 needs an IPv6 source
             serving = [t for t in tables if t.subnets] or tables  # a main table no subnet uses carries nothing
+            serving = [t for t in serving if not t.unresolved]  # what those reach is unknown: not judged
             gaps = {t.table_id: [p for p in wanted if p not in t.routed] for t in serving}
             lacking = [t for t in serving if not any(p in t.routed for p in wanted)]
             partial = [t for t in serving if gaps[t.table_id] and t not in lacking]
@@ -201,6 +217,9 @@ def peering_dns_resolution_disabled(ctx: RuleContext) -> Iterator[Failure]:
 def peering_route_too_broad(ctx: RuleContext) -> Iterator[Failure]:
     """A route sends a default route, or more than the peer VPC's CIDRs, to a peering.
 
+    The side's own CIDRs do not count as more: its local route always wins for them, so a summary
+    of both VPCs (10.0.0.0/15 for 10.0.0.0/16 and 10.1.0.0/16) sends only the peer's addresses.
+
     ## Why it matters
     A peering delivers only to addresses of the peer VPC (it is not transitive). A route to it
     for 0.0.0.0/0, ::/0 or a supernet of the peer's CIDRs captures traffic for every other
@@ -222,7 +241,7 @@ def peering_route_too_broad(ctx: RuleContext) -> Iterator[Failure]:
             exact = {span(n) for n in peer.networks}  # the usual route: exactly one of the peer's CIDRs
             for ref in routes_from(peering, side):
                 broad = [d for d in side.scope.destination_networks(ref.route)
-                         if span(d) not in exact and _too_broad(d, peer.networks)]
+                         if span(d) not in exact and _too_broad(d, peer.networks, side.networks)]
                 if broad:
                     yield _route_failure(peering, side, peer, ref, (
                         f"route table {ref.table_id} in {side.vpc_id} sends {_destination(ref, broad)} to peering "
@@ -234,6 +253,9 @@ def peering_route_too_broad(ctx: RuleContext) -> Iterator[Failure]:
       needs=(PEERINGS, "ec2:RouteTables", "ec2:Vpcs"))
 def peering_route_dead_destination(ctx: RuleContext) -> Iterator[Failure]:
     """A route sends a destination to a peering that is no part of the peer VPC.
+
+    Not judged while the peer's CIDRs are unknown (AWS gives the accepter's only once the
+    peering is active, and its VPC may be outside the snapshot).
 
     ## Why it matters
     A peering delivers only to addresses of the peer VPC. A route to it for a destination that
@@ -249,8 +271,8 @@ def peering_route_dead_destination(ctx: RuleContext) -> Iterator[Failure]:
         if peering.status in NO_LONGER_ROUTABLE:
             continue
         for side, peer in peering.pairs():
-            if side.scope is None:
-                continue
+            if side.scope is None or not peer.networks:
+                continue  # the peer's CIDRs unknown: an accepter outside the snapshot of a request not yet active
             exact = {span(n) for n in peer.networks}  # the usual route: exactly one of the peer's CIDRs
             for ref in routes_from(peering, side):
                 destinations = side.scope.destination_networks(ref.route)

@@ -397,3 +397,62 @@ def test_pcx003_one_finding_per_side_when_both_accounts_hold_the_peering() -> No
     findings = run_rule("PCX003", builder.build())
 
     assert [(f.account_id, f.region) for f in findings] == [(OTHER_ACCOUNT, "eu-west-1")]
+
+
+# Found by a review on 2026-11-27.
+
+def _two_vpcs_peered() -> tuple[SnapshotBuilder, str, str, str, str]:
+    """(builder, requester table, accepter table, peering, accepter VPC): each VPC's one subnet on its own table,
+    and the accepter routing the requester's CIDR back."""
+    builder = SnapshotBuilder()
+    requester, accepter = builder.vpc("10.0.0.0/16"), builder.vpc("10.1.0.0/16")
+    requester_table, accepter_table = builder.route_table(requester), builder.route_table(accepter)
+    builder.subnet(requester, "10.0.1.0/24", table=requester_table)
+    builder.subnet(accepter, "10.1.1.0/24", table=accepter_table)
+    pcx = builder.peering(requester, accepter)
+    builder.route(accepter_table, "10.0.0.0/16", VpcPeeringConnectionId=pcx)
+    return builder, requester_table, accepter_table, pcx, accepter
+
+
+@pytest.mark.parametrize("unread", ["the key", "that prefix list"])
+def test_pcx001_and_pcx002_do_not_judge_a_route_to_a_prefix_list_whose_entries_were_not_read(unread: str) -> None:
+    builder, requester_table, _, pcx, _ = _two_vpcs_peered()
+    builder.route(requester_table, "pl-0123456789abcdef0", VpcPeeringConnectionId=pcx)
+    builder.error("ec2:ManagedPrefixListEntries",
+                  resource_id="pl-0123456789abcdef0" if unread == "that prefix list" else None)
+    document = builder.build()
+
+    # It was a high "no route" finding: a route is there, what it holds is unknown (AUD001 says so).
+    assert run_rule("PCX001", document) == []
+    assert run_rule("PCX002", document) == []
+
+
+def test_pcx005_does_not_judge_a_route_when_the_peers_cidrs_are_unknown() -> None:
+    builder = SnapshotBuilder()
+    vpc = builder.vpc("10.0.0.0/16")
+    table = builder.route_table(vpc)
+    builder.subnet(vpc, "10.0.1.0/24", table=table)
+    pcx = builder.peering(vpc, "vpc-0fedcba9876543210", status="pending-acceptance", accepter_account=OTHER_ACCOUNT,
+                          expiration="2026-12-01T00:00:00Z")
+    accepter = builder.find("ec2:VpcPeeringConnections", "VpcPeeringConnectionId", pcx)["AccepterVpcInfo"]
+    for field in ("CidrBlock", "CidrBlockSet", "PeeringOptions"):  # the API gives them once the peering is active
+        accepter.pop(field, None)
+    builder.route(table, "10.1.0.0/16", VpcPeeringConnectionId=pcx, state="blackhole")
+    document = builder.build()
+
+    assert run_rule("PCX005", document, trusted=(OTHER_ACCOUNT,)) == []
+    # Nor is the route, a blackhole until the request is accepted, one whose target "no longer exists".
+    assert run_rule("RTB001", document, trusted=(OTHER_ACCOUNT,)) == []
+
+
+@pytest.mark.parametrize(("summary", "too_broad"), [
+    pytest.param("10.0.0.0/15", False, id="pass_summary_of_both_vpcs"),  # the local route wins for 10.0.0.0/16
+    pytest.param("10.0.0.0/14", True, id="fail_summary_of_both_and_more"),
+])
+def test_pcx004_a_summary_of_the_peer_and_the_vpc_itself_is_not_too_broad(summary: str, too_broad: bool) -> None:
+    builder, requester_table, _, pcx, _ = _two_vpcs_peered()
+    builder.route(requester_table, summary, VpcPeeringConnectionId=pcx)
+
+    findings = run_rule("PCX004", builder.build())
+
+    assert [f.message.split(" sends ")[1].split(" ")[0] for f in findings] == ([summary] if too_broad else [])

@@ -408,3 +408,19 @@ def pass_vpc_shared_by_another_account(b: SnapshotBuilder) -> dict[str, Any]:
 ])
 def test_vpc002_vpc_flow_logs_disabled(arrange: Case, fragment: str) -> None:
     run_case("VPC002", arrange, "low", fragment)
+
+
+def test_rtb002_a_target_kind_not_read_silences_only_that_kind() -> None:
+    # Found by a review on 2026-11-27: DescribeVpcEndpoints denied hid a route to a deleted NAT gateway.
+    builder = SnapshotBuilder()
+    vpc = builder.vpc("10.0.0.0/16")
+    table = builder.route_table(vpc)
+    builder.subnet(vpc, "10.0.1.0/24", table=table)
+    builder.add("ec2:NatGateways", {"NatGatewayId": "nat-0123456789abcdef0", "VpcId": vpc, "State": "deleted"})
+    builder.route(table, "0.0.0.0/0", NatGatewayId="nat-0123456789abcdef0")
+    builder.route(table, "10.9.0.0/16", VpcEndpointId="vpce-0123456789abcdef0")  # its key unread: not judged
+    builder.error("ec2:VpcEndpoints")
+
+    findings = run_rule("RTB002", builder.build())
+
+    assert [f.evidence["Route"].get("NatGatewayId") for f in findings] == ["nat-0123456789abcdef0"]
