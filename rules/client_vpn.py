@@ -234,8 +234,10 @@ def client_vpn_route_without_authorization(ctx: RuleContext) -> Iterator[Failure
     """A Client VPN route that no authorization rule covers, or an authorization rule no route reaches.
 
     Only active (or authorizing, creating) rules and routes count. A route is covered when an
-    authorization rule's destination holds or equals it; an authorization rule is reached when
-    a route's destination shares an address with it. Routes to one destination through several
+    authorization rule's destination shares an address with it (AWS authorizes each destination
+    address, so rules for two /24s make the /16 route that AWS adds for the VPC usable: a
+    least-privilege setup, reported until 2026-11-27); an authorization rule is reached when a
+    route's destination shares an address with it. Routes to one destination through several
     target subnets are one finding. Endpoints whose rules or routes were not read are not judged.
 
     ## Why it matters
@@ -276,7 +278,7 @@ def _routes_without_authorization(scope: Scope, endpoint: Item, authorizations: 
                                   routes: list[Item]) -> Iterator[Failure]:
     granted = CidrIndex(_parsed(authorizations))
     for destination, its_routes in _by_destination(routes).items():
-        if granted.containing(destination):
+        if granted.overlapping(destination):  # authorization is per address: some users may use part of it
             continue
         subnets = [str(r.get("TargetSubnet") or r.get("TransitGatewayAttachmentId")) for r in its_routes]
         yield Failure(
