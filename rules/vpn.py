@@ -226,9 +226,11 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
 
     Judged for each VPC with an attached virtual private gateway that has an available VPN
     connection. A route table counts as routing to the gateway when it propagates the gateway's
-    routes (route propagation on), or holds a route to it that is not a blackhole, static or
-    propagated. The tables judged are those the VPC's subnets use (the main table only when a
-    subnet uses it). VPCs shared by RAM are judged in their owner's account.
+    routes (route propagation on) and there are routes to propagate (a BGP connection, or a
+    static one with routes of its own: until 2026-11-27 propagation from static connections with
+    none counted), or when it holds a route to it that is not a blackhole, static or propagated.
+    The tables judged are those the VPC's subnets use (the main table only when a subnet uses it).
+    VPCs shared by RAM are judged in their owner's account.
 
     ## Why it matters
     A VPN connection carries traffic only where a route table sends it to the gateway. The
@@ -254,24 +256,36 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
                 if lowered(attachment.get("State")) != "attached":
                     continue
                 routed = scope.tables_routing_to(gateway_id, vpc_id)
+                # Propagation brings BGP's routes, or a static connection's own (create-vpn-connection-route): from
+                # static connections with none, it brings nothing.
+                propagated = any(_may_propagate(connection) for connection in live)
                 lacking = [(table, subnets) for table, subnets in scope.serving_tables(vpc_id)
-                           if table["RouteTableId"] not in routed and not any(
-                               p.get("GatewayId") == gateway_id for p in table.get("PropagatingVgws") or [])]
+                           if table["RouteTableId"] not in routed and not (propagated and any(
+                               p.get("GatewayId") == gateway_id for p in table.get("PropagatingVgws") or []))]
                 if not lacking:
                     continue
                 connections = [c["VpnConnectionId"] for c in live]
+                static = "" if propagated else (" (the connections are static and have no routes, so propagation "
+                                                "brings none)")
                 yield Failure(
                     account_id=scope.account_id, region=scope.region, resource_id=vpc_id,
                     discriminator=gateway_id,
                     related=(gateway_id, *connections, *(t["RouteTableId"] for t, _ in lacking)),
                     message=(f"VPC {vpc_id} has virtual private gateway {gateway_id} attached with available VPN "
                              f"connection(s) {listed(connections)}, but these route tables neither propagate nor "
-                             f"route anything to it: {table_labels(scope, lacking)}; their subnets cannot reach the "
-                             "customer network"),
+                             f"route anything to it{static}: {table_labels(scope, lacking)}; their subnets cannot "
+                             "reach the customer network"),
                     evidence={"VpnGatewayId": gateway_id, "VpnConnectionIds": connections,
                               "RouteTablesWithoutRoute": [
                                   {"RouteTableId": t["RouteTableId"], "Subnets": [s["SubnetId"] for s in subnets],
                                    "PropagatingVgws": t.get("PropagatingVgws") or []} for t, subnets in lacking]})
+
+
+def _may_propagate(connection: Item) -> bool:
+    """Whether route propagation can bring a connection's routes: BGP's, or a static connection's own routes."""
+    if not (connection.get("Options") or {}).get("StaticRoutesOnly"):
+        return True
+    return any(lowered(route.get("State")) in ("available", "pending") for route in connection.get("Routes") or [])
 
 
 @rule(id="VPN004", name="vpn-tunnel-logging-disabled", severity="low", resource_type="AWS::EC2::VPNConnection",

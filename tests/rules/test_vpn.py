@@ -236,7 +236,37 @@ def pass_vpc_shared_by_another_account(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}
 
 
+def _static(b: SnapshotBuilder, vpn: str, routes: tuple[str, ...] = ()) -> None:
+    connection = vpn_item(b, vpn)
+    connection["Options"]["StaticRoutesOnly"] = True
+    connection["Routes"] = [{"DestinationCidrBlock": cidr, "Source": "Static", "State": "available"} for cidr in routes]
+
+
+def fail_propagation_from_a_static_connection_without_routes(b: SnapshotBuilder) -> dict[str, Any]:
+    # Found by a review on 2026-11-27: propagation on counted as routed, though it had nothing to bring.
+    vpc = b.vpc()
+    b.subnet(vpc, "10.0.1.0/24")
+    vgw, vpn = vpn_to_vpc(b, vpc)
+    _static(b, vpn)
+    propagate_vgw(b, b.main_table(vpc), vgw, networks=())
+    return {"found": [vpc], "table": b.main_table(vpc)}
+
+
+def pass_propagation_from_a_static_connection_with_routes(b: SnapshotBuilder) -> dict[str, Any]:
+    vpc = b.vpc()
+    b.subnet(vpc, "10.0.1.0/24")
+    vgw, vpn = vpn_to_vpc(b, vpc)
+    _static(b, vpn, ("192.168.0.0/16",))
+    propagate_vgw(b, b.main_table(vpc), vgw)
+    return {"found": []}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(fail_propagation_from_a_static_connection_without_routes, "neither propagate nor route anything to "
+                 "it (the connections are static and have no routes, so propagation brings none): route table "
+                 "{table}", id="fail_propagation_from_a_static_connection_without_routes"),
+    pytest.param(pass_propagation_from_a_static_connection_with_routes, "",
+                 id="pass_propagation_from_a_static_connection_with_routes"),
     pytest.param(fail_no_route_to_gateway, "VPC {vpc} has virtual private gateway {vgw} attached with available VPN "
                  "connection(s) {vpn}, but these route tables neither propagate nor route anything to it: route table "
                  "{table} ({vpc}, main table, used by {subnet}); their subnets cannot reach the customer network",
