@@ -376,8 +376,9 @@ def tgw_cidr_overlap(ctx: RuleContext) -> Iterator[Failure]:
 def tgw_attachment_pending(ctx: RuleContext) -> Iterator[Failure]:
     """A transit gateway attachment is pending acceptance.
 
-    Reported once, in the transit gateway owner's account (who must accept it), or in the
-    requester's when the owner's account and region are not in the snapshot: unlike the other
+    Reported once, in the transit gateway owner's account (who must accept it; for a peering
+    between transit gateways, the accepter's account and region, from the peering's record), or
+    in the requester's when that account and region are not in the snapshot: unlike the other
     transit gateway rules, the requester can act on this one (its VPC is not connected; it can
     ask the owner to accept, or delete its request), so the rule files it there itself.
 
@@ -396,15 +397,30 @@ def tgw_attachment_pending(ctx: RuleContext) -> Iterator[Failure]:
     for scope in ctx.index.regional_scopes():
         for attachment in scope.items(ATTACHMENTS):
             attachment_id = str(attachment["TransitGatewayAttachmentId"])
-            owner = str(attachment.get("TransitGatewayOwnerId") or scope.account_id)
-            if (lowered(attachment.get("State")) != "pendingacceptance" or attachment_id in seen
-                    or (owner != scope.account_id and ctx.index.scope(owner, scope.region) is not None)):
+            if lowered(attachment.get("State")) != "pendingacceptance" or attachment_id in seen:
                 continue
+            # Who must accept: a VPC's (or VPN's) attachment, the transit gateway's owner; a peering, the accepter
+            # transit gateway's owner, in its region (each side lists the peering with its own gateway).
+            accepter = _peering_accepter(scope, attachment_id) or (
+                str(attachment.get("TransitGatewayOwnerId") or scope.account_id), scope.region)
+            if accepter != (scope.account_id, scope.region) and ctx.index.scope(*accepter) is not None:
+                continue  # reported from the accepter's account and region
             seen.add(attachment_id)
             created = f" since {attachment['CreationTime']}" if attachment.get("CreationTime") else ""
+            who = (f"owner {accepter[0]}" if accepter[1] == scope.region
+                   else f"to be accepted by {accepter[0]} in {accepter[1]}")
             yield attachment_failure(scope, attachment, (
-                f"{attachment_label(attachment)} to transit gateway {attachment.get('TransitGatewayId')} (owner "
-                f"{owner}) has been pending acceptance{created}, so it carries nothing"))
+                f"{attachment_label(attachment)} to transit gateway {attachment.get('TransitGatewayId')} ({who}) "
+                f"has been pending acceptance{created}, so it carries nothing"))
+
+
+def _peering_accepter(scope: Scope, attachment_id: str) -> tuple[str, str] | None:
+    """(account, region) of the accepter of a transit gateway peering attachment, from its peering record."""
+    record = scope.by_id("ec2:TransitGatewayPeeringAttachments", "TransitGatewayAttachmentId").get(attachment_id)
+    accepter = (record or {}).get("AccepterTgwInfo") or {}
+    if not accepter.get("OwnerId") or not accepter.get("Region"):
+        return None
+    return str(accepter["OwnerId"]), str(accepter["Region"])
 
 
 @rule(id="TGW008", name="tgw-attachment-untrusted-account", severity="high",

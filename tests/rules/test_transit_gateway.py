@@ -516,6 +516,49 @@ def test_tgw007_reported_once_in_the_owners_account_when_both_accounts_are_colle
     assert f"{ACCOUNT}) to transit gateway {tgw} (owner {OTHER_ACCOUNT}) has been pending" in findings[0].message
 
 
+def _pending_peering(accepter_collected: bool) -> tuple[dict[str, Any], str]:
+    """A peering from ACCOUNT's transit gateway to OTHER_ACCOUNT's, pending, as each side lists it."""
+    builder = SnapshotBuilder()
+    requester = transit_gateway(builder)
+    accepter = "tgw-0fedcba9876543210"
+    if accepter_collected:
+        builder.account = OTHER_ACCOUNT
+        accepter = transit_gateway(builder)
+        builder.account = ACCOUNT
+    attachment_id = "tgw-attach-0000000000000peer"
+    common = {"TransitGatewayAttachmentId": attachment_id, "ResourceType": "peering", "State": "pendingAcceptance"}
+    record = {"TransitGatewayAttachmentId": attachment_id, "State": "pendingAcceptance",
+              "RequesterTgwInfo": {"TransitGatewayId": requester, "OwnerId": ACCOUNT, "Region": "us-east-1"},
+              "AccepterTgwInfo": {"TransitGatewayId": accepter, "OwnerId": OTHER_ACCOUNT, "Region": "us-east-1"}}
+    sides = [(ACCOUNT, requester, accepter, OTHER_ACCOUNT)]
+    if accepter_collected:
+        sides.append((OTHER_ACCOUNT, accepter, requester, ACCOUNT))
+    for account, own, other, other_owner in sides:
+        view = {**common, "TransitGatewayId": own, "TransitGatewayOwnerId": account, "ResourceId": other,
+                "ResourceOwnerId": other_owner}
+        builder.add("ec2:TransitGatewayAttachments", view, account=account)
+        builder.add("ec2:TransitGatewayPeeringAttachments", dict(record), account=account)
+    return builder.build(), attachment_id
+
+
+@pytest.mark.parametrize(("accepter_collected", "filed_under"), [
+    pytest.param(True, OTHER_ACCOUNT, id="in_the_accepters_account"),
+    pytest.param(False, ACCOUNT, id="in_the_requesters_when_the_accepters_is_not_collected"),
+])
+def test_tgw007_a_pending_peering_is_filed_where_it_can_be_accepted(accepter_collected: bool,
+                                                                    filed_under: str) -> None:
+    # Found by a review on 2026-11-27: each side lists the peering with its own transit gateway and owner, so the
+    # requester's copy, which sorts first, named the requester as the owner who must accept.
+    document, attachment_id = _pending_peering(accepter_collected)
+
+    findings = run_rule("TGW007", document, trusted=(OTHER_ACCOUNT,))
+
+    assert [(f.account_id, f.resource_id) for f in findings] == [(filed_under, attachment_id)]
+    if not accepter_collected:
+        assert f"(to be accepted by {OTHER_ACCOUNT}" not in findings[0].message  # same region: "owner"
+        assert f"(owner {OTHER_ACCOUNT})" in findings[0].message
+
+
 # TGW008 tgw-attachment-untrusted-account
 
 def fail_vpc_of_untrusted_account(b: SnapshotBuilder) -> dict[str, Any]:
