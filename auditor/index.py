@@ -90,6 +90,15 @@ def within(inner: Network, outer: Network) -> bool:
     return version_i == version_o and first_o <= first_i and last_i <= last_o
 
 
+def without(part: Network, covered: Network) -> list[Network]:
+    """The addresses of `part` outside `covered`, as networks (two CIDRs overlap only when one holds the other)."""
+    if within(part, covered):
+        return []
+    if not within(covered, part):  # disjoint, or of another IP version
+        return [part]
+    return list(part.address_exclude(covered))  # type: ignore[arg-type]
+
+
 def _memoized(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], compute: Callable[..., Any],
               args: tuple[Any, ...]) -> Any:
     try:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, span
+from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, route_target, span, within, without
 
 SIDES = (("RequesterVpcInfo", "requester"), ("AccepterVpcInfo", "accepter"))
 PEERINGS = "ec2:VpcPeeringConnections"
@@ -76,6 +76,9 @@ class TableRouting:
     # Active routes to the peering whose destination is a prefix list whose entries were not read: what they
     # reach is unknown, so whether the table routes the peer cannot be judged.
     unresolved: tuple[RouteRef, ...] = ()
+    # Routes to the peering that would reach the peer, but whose every such address a more specific route of the
+    # table sends elsewhere (the longest prefix wins): they carry nothing to the peer.
+    shadowed: tuple[RouteRef, ...] = ()
 
     @property
     def table_id(self) -> str:
@@ -151,11 +154,13 @@ def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
             by_table[ref.table["RouteTableId"]].append(ref)
     peer_networks = peer.networks
     exact = {span(p): p for p in peer_networks}  # the usual route: exactly one of the peer's CIDRs
+    nested = scope.memo(("nested-destinations",), _nested_destinations, scope)
     tables = []
     for table_id, (table, subnets) in sorted(scope.tables_in_use(side.vpc_id).items()):
         reaching: list[RouteRef] = []
         routed: list[Network] = []
         unresolved: list[RouteRef] = []
+        shadowed: list[RouteRef] = []
         for ref in by_table.get(table_id, ()):
             destinations = scope.destination_networks(ref.route)
             if not destinations and ref.route.get("DestinationPrefixListId"):
@@ -164,9 +169,55 @@ def routing(peering: Peering, side: Side, peer: Side) -> list[TableRouting]:
             match = exact.get(span(destinations[0])) if len(destinations) == 1 else None
             reached = [match] if match is not None else [
                 p for p in peer_networks if any(overlaps(p, d) for d in destinations)]
+            if reached and any(span(d) in nested for d in destinations):  # a longer prefix may take them
+                reached = _longest_prefix_wins(scope, table, peering.id, destinations, reached)
+                if not reached:
+                    shadowed.append(ref)
             if reached:
                 reaching.append(ref)
                 routed += [p for p in reached if p not in routed]
         tables.append(TableRouting(table, subnets, reaching, tuple(p for p in peer.networks if p in routed),
-                                   tuple(unresolved)))
+                                   tuple(unresolved), tuple(shadowed)))
     return tables
+
+
+def _longest_prefix_wins(scope: Scope, table: Item, pcx_id: str, destinations: list[Network],
+                         reached: list[Network]) -> list[Network]:
+    """The peer's networks a route to the peering still reaches once the table's more specific routes to other
+    targets (blackholes too: they take the traffic and drop it) have taken their addresses."""
+    more_specific = [other for route in table.get("Routes") or [] if route_target(route) != pcx_id
+                     for other in scope.destination_networks(route)
+                     if any(other.prefixlen > d.prefixlen and within(other, d) for d in destinations)]
+    if not more_specific:
+        return reached
+    kept = []
+    for peer_network in reached:
+        pieces = [peer_network if within(peer_network, d) else d
+                  for d in destinations if within(peer_network, d) or within(d, peer_network)]
+        for other in more_specific:
+            pieces = [rest for piece in pieces for rest in without(piece, other)]
+        if pieces:
+            kept.append(peer_network)
+    return kept
+
+
+def _nested_destinations(scope: Scope) -> frozenset[tuple[int, int, int]]:
+    """The spans of the scope's route destinations that hold another, more specific, destination of some route of
+    the scope: only a route to one of those can be overridden by a longer prefix. Found in one sweep over the
+    distinct destinations (a large account has hundreds of thousands of routes, but few destinations)."""
+    one_route_each: dict[str, Item] = {}
+    for table in scope.items("ec2:RouteTables"):
+        for route in table.get("Routes") or []:
+            key = (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+                   or route.get("DestinationPrefixListId"))
+            if key and key not in one_route_each:
+                one_route_each[key] = route
+    spans = {span(net) for route in one_route_each.values() for net in scope.destination_networks(route)}
+    holding: set[tuple[int, int, int]] = set()
+    open_spans: list[tuple[int, int, int]] = []  # the spans that hold the current one, outermost first
+    for current in sorted(spans, key=lambda each: (each[0], each[1], -each[2])):  # holders before what they hold
+        while open_spans and (open_spans[-1][0] != current[0] or open_spans[-1][2] < current[1]):
+            open_spans.pop()
+        holding.update(open_spans)
+        open_spans.append(current)
+    return frozenset(holding)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
-from auditor.index import Network, RouteRef, overlaps, route_destination, span, within
+from auditor.index import Network, RouteRef, overlaps, route_destination, span, within, without
 from auditor.items import parse_time
 from auditor.peerings import PEERINGS, Peering, Side, TableRouting, peerings, routes_from, routing
 
@@ -29,17 +29,8 @@ def _too_broad(destination: Network, peer_networks: Iterable[Network], own_netwo
         return False
     rest = [destination]
     for covered in [*reached, *(n for n in own_networks if overlaps(n, destination))]:
-        rest = [piece for part in rest for piece in _without(part, covered)]
+        rest = [piece for part in rest for piece in without(part, covered)]
     return bool(rest)
-
-
-def _without(part: Network, covered: Network) -> list[Network]:
-    """The addresses of `part` outside `covered`, as networks."""
-    if within(part, covered):
-        return []
-    if not within(covered, part):  # disjoint (two CIDRs overlap only when one holds the other)
-        return [part]
-    return list(part.address_exclude(covered))  # type: ignore[arg-type]
 
 
 def _cidrs(networks: Iterable[Network]) -> str:
@@ -85,7 +76,10 @@ def peering_missing_route(ctx: RuleContext) -> Iterator[Failure]:
     """An active peering has no route to the peer VPC on one side.
 
     A route to the peering whose destination is a prefix list whose entries could not be read
-    counts as a route (what it holds is unknown; AUD001 names the unread key).
+    counts as a route (what it holds is unknown; AUD001 names the unread key). A route whose
+    addresses of the peer more specific routes of the same table send elsewhere (10.1.0.0/16 to
+    the peering, 10.1.0.0/17 and 10.1.128.0/17 to a transit gateway) does not: the longest
+    prefix wins, so it carries nothing to the peer (until 2026-11-27 it counted).
 
     ## Why it matters
     A peering carries traffic only where a route table sends it there. When no route table in
@@ -118,6 +112,10 @@ def peering_missing_route(ctx: RuleContext) -> Iterator[Failure]:
             in_use = [t.table_id for t in tables]
             elsewhere = sorted({ref.table_id for ref in routes_from(peering, side) if ref.table_id not in in_use})
             unused = f"; route tables no subnet uses do: {_listing(elsewhere)}" if elsewhere else ""
+            shadowed = sorted({ref.table_id for t in tables for ref in t.shadowed})
+            if shadowed:
+                unused += (f"; in {_listing(shadowed)} its routes to the peering are overridden: more specific "
+                           "routes send the peer's addresses elsewhere")
             yield Failure(
                 account_id=side.account_id, region=side.region, resource_id=peering.id, discriminator=side.name,
                 related=(side.vpc_id, peer.vpc_id, *in_use),

@@ -456,3 +456,33 @@ def test_pcx004_a_summary_of_the_peer_and_the_vpc_itself_is_not_too_broad(summar
     findings = run_rule("PCX004", builder.build())
 
     assert [f.message.split(" sends ")[1].split(" ")[0] for f in findings] == ([summary] if too_broad else [])
+
+
+@pytest.mark.parametrize(("more_specific", "expected"), [
+    pytest.param(("10.1.0.0/17", "10.1.128.0/17"),
+                 [("PCX001", "are overridden: more specific routes send the peer's addresses elsewhere")],
+                 id="fail_every_address_overridden"),
+    pytest.param(("10.1.0.0/17",), [], id="pass_part_still_routed"),  # the route still carries 10.1.128.0/17
+    pytest.param((), [], id="pass_nothing_more_specific"),
+])
+def test_pcx001_the_longest_prefix_wins_over_a_route_to_the_peering(more_specific: tuple[str, ...],
+                                                                   expected: list[tuple[str, str]]) -> None:
+    builder, requester_table, _, pcx, _ = _two_vpcs_peered()
+    builder.route(requester_table, "10.1.0.0/16", VpcPeeringConnectionId=pcx)
+    for cidr in more_specific:
+        builder.route(requester_table, cidr, TransitGatewayId="tgw-0123456789abcdef0")
+
+    findings = run_rule("PCX001", builder.build())
+
+    assert [(f.rule_id, fragment) for f in findings for _, fragment in expected if fragment in f.message] == expected
+    assert len(findings) == len(expected)
+
+
+def test_pcx001_a_summary_route_to_the_peering_under_a_more_specific_blackhole_carries_nothing() -> None:
+    builder, requester_table, _, pcx, _ = _two_vpcs_peered()
+    builder.route(requester_table, "10.0.0.0/8", VpcPeeringConnectionId=pcx)
+    builder.route(requester_table, "10.1.0.0/16", state="blackhole", NatGatewayId="nat-0123456789abcdef0")
+
+    findings = run_rule("PCX001", builder.build())
+
+    assert [f.severity for f in findings] == ["high"]
