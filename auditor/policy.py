@@ -122,9 +122,9 @@ def _split_operator(operator: str) -> tuple[str, str, bool]:
 
 
 def _resources_pinned(statement: dict) -> bool:
-    """Whether every resource the statement names is in a known account: an ARN whose account is written out, or
-    an S3 bucket (or its objects) named in full (S3's ARNs carry no account). Naming one's own buckets or tables
-    is how AWS's examples limit a gateway endpoint, whose principal can only be "*"."""
+    """Whether every resource the statement names is named in full: an ARN whose account is written out, or an S3
+    bucket (or its objects) by name (S3's ARNs carry no account). Naming one's own buckets or tables is how AWS's
+    examples limit a gateway endpoint, whose principal can only be "*"."""
     if "NotResource" in statement or "Resource" not in statement:
         return False
     resources = _as_list(statement["Resource"])

@@ -44,9 +44,9 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
 
     One finding per endpoint, listing each open Allow statement and why no condition limits it
     (a condition on aws:SourceVpce or aws:SourceIp does not: every request through the endpoint
-    comes from its own VPC). An Allow limited to resources of known accounts (ARNs with the
-    account written out, S3 buckets named in full), or to AWS services (aws:PrincipalIsAWSService),
-    is not open. A Deny that refuses everyone outside known accounts or organizations (AWS
+    comes from its own VPC). An Allow limited to resources named in full (ARNs with the account
+    written out, S3 buckets by name), or to AWS services (aws:PrincipalIsAWSService), is not
+    open: it cannot carry data to a bucket or table of anyone's choosing. A Deny that refuses everyone outside known accounts or organizations (AWS
     services may be spared) closes the Allows it covers; on a gateway endpoint a Deny of the
     service's actions ("s3:*") covers an Allow of "*". An endpoint without a policy document has
     the default full-access policy (not judged where the services' details could not be read). A
