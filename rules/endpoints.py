@@ -46,14 +46,15 @@ def endpoint_policy_too_open(ctx: RuleContext) -> Iterator[Failure]:
     (a condition on aws:SourceVpce or aws:SourceIp does not: every request through the endpoint
     comes from its own VPC). An Allow limited to resources named in full (ARNs with the account
     written out, S3 buckets by name), or to AWS services (aws:PrincipalIsAWSService), is not
-    open: it cannot carry data to a bucket or table of anyone's choosing. A Deny that refuses everyone outside known accounts or organizations (AWS
-    services may be spared) closes the Allows it covers; on a gateway endpoint a Deny of the
-    service's actions ("s3:*") covers an Allow of "*". An endpoint without a policy document has
-    the default full-access policy (not judged where the services' details could not be read). A
-    policy document that cannot be parsed is reported as such. Gateway Load
-    Balancer endpoints and endpoints to other accounts' PrivateLink services (com.amazonaws.vpce.*)
-    take no policy and are not judged, nor are endpoints that are deleted, rejected, failed or expired,
-    nor endpoints to an AWS service whose DescribeVpcEndpointServices entry says it takes no endpoint
+    open: it cannot carry data to a bucket or table of anyone's choosing. A Deny that refuses
+    everyone outside known accounts or organizations (AWS services may be spared) closes the
+    Allows it covers; on a gateway endpoint a Deny of the service's actions ("s3:*") covers an
+    Allow of "*". An endpoint without a policy document has the default full-access policy (not
+    judged where the services' details could not be read). A policy document that cannot be
+    parsed is reported as such. Gateway Load Balancer endpoints and endpoints to other accounts'
+    PrivateLink services (com.amazonaws.vpce.*) take no policy and are not judged, nor are
+    endpoints that are deleted, rejected, failed or expired, nor endpoints to an AWS service whose
+    DescribeVpcEndpointServices entry says it takes no endpoint
     policy (VpcEndpointPolicySupported false: the default policy cannot be changed there).
 
     ## Why it matters
