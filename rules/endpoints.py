@@ -150,8 +150,10 @@ def endpoint_private_dns_disabled(ctx: RuleContext) -> Iterator[Failure]:
 def endpoint_single_az(ctx: RuleContext) -> Iterator[Failure]:
     """An interface endpoint sits in one Availability Zone while its VPC has subnets in several.
 
-    Subnets of the endpoint that are not in the snapshot are not counted; an endpoint none of
-    whose subnets is known is not judged.
+    Only the zones the service is offered in count (an AWS service's DescribeVpcEndpointServices
+    entry lists them): a service offered in one zone of the VPC's leaves nothing to add. An
+    endpoint with a subnet that is not in the snapshot is not judged: its zones are not known
+    (until 2026-11-27 those subnets were left out, and the rule could say "only in" wrongly).
 
     ## Why it matters
     An interface endpoint has a network interface only in the subnets it was given. When that
@@ -167,10 +169,17 @@ def endpoint_single_az(ctx: RuleContext) -> Iterator[Failure]:
         zones_of_vpc: dict[str, set[str]] = defaultdict(set)
         for subnet in subnets.values():
             zones_of_vpc[subnet.get("VpcId", "")].add(str(subnet.get("AvailabilityZone")))
+        offered = {str(detail.get("ServiceName")): set(detail.get("AvailabilityZones") or [])
+                   for detail in scope.items("ec2:ServiceDetails")}
         for endpoint in live_endpoints(scope, "Interface"):
-            known = [subnets[s] for s in endpoint.get("SubnetIds") or [] if s in subnets]
+            subnet_ids = endpoint.get("SubnetIds") or []
+            if any(s not in subnets for s in subnet_ids):
+                continue
+            known = [subnets[s] for s in subnet_ids]
             zones = {s.get("AvailabilityZone") for s in known}
-            vpc_zones = sorted(zones_of_vpc.get(endpoint.get("VpcId", ""), ()))
+            service_zones = offered.get(str(endpoint.get("ServiceName")))
+            vpc_zones = sorted(zone for zone in zones_of_vpc.get(endpoint.get("VpcId", ""), ())
+                               if not service_zones or zone in service_zones)
             if len(zones) != 1 or len(vpc_zones) < 2:
                 continue
             zone = zones.pop()

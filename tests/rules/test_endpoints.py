@@ -259,7 +259,37 @@ def pass_gateway_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}
 
 
+def _offered_in(b: SnapshotBuilder, *zones: str) -> None:
+    b.add("ec2:ServiceDetails", {"ServiceName": SSM, "ServiceType": [{"ServiceType": "Interface"}],
+                                 "AvailabilityZones": list(zones), "VpcEndpointPolicySupported": True})
+
+
+def pass_service_offered_in_one_zone_of_the_vpcs(b: SnapshotBuilder) -> dict[str, Any]:
+    # Found by a review on 2026-11-27: the consumer could not add the other zone, the service is not there.
+    vpc, subnet_a, _ = two_zone_vpc(b)
+    b.endpoint(vpc, SSM, subnets=(subnet_a,))
+    _offered_in(b, "us-east-1a", "us-east-1c")
+    return {"found": []}
+
+
+def fail_service_offered_in_both_zones(b: SnapshotBuilder) -> dict[str, Any]:
+    found = fail_one_zone_of_two(b)
+    _offered_in(b, "us-east-1a", "us-east-1b", "us-east-1c")
+    return found
+
+
+def pass_one_subnet_of_the_endpoint_unknown(b: SnapshotBuilder) -> dict[str, Any]:
+    # Its zone is unknown: the endpoint may well be in two ("only in us-east-1a" was said all the same).
+    vpc, subnet_a, _ = two_zone_vpc(b)
+    b.endpoint(vpc, SSM, subnets=(subnet_a, "subnet-0123456789abcdef0"))
+    return {"found": []}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(pass_service_offered_in_one_zone_of_the_vpcs, "", id="pass_service_offered_in_one_zone_of_the_vpcs"),
+    pytest.param(fail_service_offered_in_both_zones, "has network interfaces only in us-east-1a",
+                 id="fail_service_offered_in_both_zones"),
+    pytest.param(pass_one_subnet_of_the_endpoint_unknown, "", id="pass_one_subnet_of_the_endpoint_unknown"),
     pytest.param(fail_one_zone_of_two, "interface endpoint {endpoint} for " + SSM + " in vpc-00000000000000001 has "
                  "network interfaces only in us-east-1a ({subnet}), while its VPC has subnets in us-east-1a, "
                  "us-east-1b", id="fail_one_zone_of_two"),
