@@ -194,10 +194,14 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
                                    accounts=request, on_shard=shards, **how_to_read())
     except KeyboardInterrupt:
         if shards is None or not shards.written:
+            if shards is not None:
+                shards.discard_if_empty()
             raise
         raise Interrupted(f"the {len(shards.written)} shard(s) already in {shard_dir} are complete; "
                           "the accounts not finished have none") from None
     except Exception as error:  # the run failed part way: its line says what is on disk all the same
+        if shards is not None and not shards.written:
+            shards.discard_if_empty()
         if shards is not None and shards.written:
             with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
                 error.written = (f"the {len(shards.written)} shard(s) already in {shard_dir} are "  # type: ignore

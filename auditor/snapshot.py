@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -155,6 +156,7 @@ class ShardWriter:
     """Writes each account's snapshot as soon as it is collected: DIR/<account id>.json, mode 0600, atomically."""
 
     def __init__(self, directory: Path) -> None:
+        self.created = not directory.exists()
         try:
             directory.mkdir(mode=0o700, exist_ok=True)
         except OSError as error:
@@ -162,6 +164,12 @@ class ShardWriter:
         check_writable(directory / "000000000000.json")
         self.directory = directory
         self.written: list[Path] = []
+
+    def discard_if_empty(self) -> None:
+        """A run that wrote nothing leaves no directory behind that it made itself (one already there stays)."""
+        if self.created and not self.written:
+            with contextlib.suppress(OSError):  # something else is in it now: not ours to remove
+                self.directory.rmdir()
 
     def __call__(self, account_id: str, document: dict[str, Any]) -> None:
         path = self.directory / f"{account_id}.json"

@@ -378,7 +378,7 @@ def test_ctrl_c_before_any_shard_names_no_file(members, tmp_path, capsys,
     assert left == []
     assert code == 130
     assert err.endswith("\nauditor: interrupted\n")
-    assert list(shard_dir.iterdir()) == []
+    assert not shard_dir.exists()  # the run made it, and leaves none behind when it wrote nothing
 
 
 def test_shard_dir_and_output_together_are_refused(tmp_path, capsys) -> None:
@@ -441,7 +441,7 @@ def test_when_no_account_can_be_reached_it_is_one_line_exit_2_and_nothing_writte
                    "injected AccessDenied for AssumeRole\n")
     assert not output.exists()
     assert shard_code == 2
-    assert list(shard_dir.iterdir()) == []
+    assert not shard_dir.exists()
 
 
 def test_when_no_account_has_a_requested_region_enabled_it_is_one_line_exit_2_and_no_shard(members, tmp_path,
@@ -456,7 +456,20 @@ def test_when_no_account_has_a_requested_region_enabled_it_is_one_line_exit_2_an
     assert err == (f"auditor: error: could not read any of the 2 account(s); {MEMBER_A} {opt_in_region}: "
                    f"DescribeRegions OptInRequired: region {opt_in_region} is not enabled for account {MEMBER_A} "
                    "(opt-in required): not read\n")
-    assert list(shard_dir.iterdir()) == []
+    assert not shard_dir.exists()
+
+
+def test_a_shard_directory_that_was_there_stays_when_nothing_is_written(members, inject, tmp_path,
+                                                                         capsys) -> None:
+    inject(*deny_assume_role(MEMBER_A))
+    shard_dir = tmp_path / "shards"
+    shard_dir.mkdir()
+
+    code, _, _ = run(capsys, "collect", "--role-name", ROLE, "--accounts", MEMBER_A, "--regions", REGION,
+                     "--shard-dir", str(shard_dir))
+
+    assert code == 2
+    assert shard_dir.is_dir() and list(shard_dir.iterdir()) == []
 
 
 def test_a_member_that_may_not_describe_regions_is_read_in_the_regions_given(members, monkeypatch, tmp_path,
