@@ -210,17 +210,21 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
 @rule(id="VPC001", name="vpc-dns-support-disabled", severity="medium", resource_type="AWS::EC2::VPC",
       needs=("ec2:Vpcs", "ec2:VpcDnsAttributes", "ec2:VpcEndpoints", "ec2:VpcPeeringConnections"))
 def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
-    """A VPC with interface endpoints or peerings has DNS support off, so private DNS cannot work.
+    """A VPC with interface endpoints or peerings has DNS off (support, or hostnames for private DNS).
 
     Endpoints and peerings that are deleted, rejected, failed or expired do not count. A VPC
-    whose DNS attributes could not be read is not judged.
+    whose DNS attributes could not be read is not judged. With DNS support on and DNS hostnames
+    off, only interface endpoints with private DNS on count: AWS serves an endpoint's private DNS
+    names only in a VPC with both attributes on (until 2026-11-27 only DNS support was checked).
+    Peerings that allow DNS resolution are not judged on DNS hostnames.
 
     ## Why it matters
     With enableDnsSupport off, the Amazon DNS server (the VPC's .2 address and 169.254.169.253)
     does not answer in the VPC. The private DNS names of interface endpoints and the private
     answers for instances across a peering then never resolve: clients fall back to public
     names and addresses, so their traffic leaves through the internet or a NAT gateway instead
-    of the endpoint or the peering, or fails.
+    of the endpoint or the peering, or fails. With enableDnsHostnames off the same happens to
+    the endpoints' private DNS names.
 
     ## Remediation
     Turn DNS support on (and DNS hostnames, which private DNS also needs):
@@ -241,9 +245,15 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
         for vpc in scope.items("ec2:Vpcs"):
             vpc_id = vpc["VpcId"]
             attributes = dns.get(vpc_id)
-            if attributes is None or attributes.get("EnableDnsSupport") is not False:
+            if attributes is None:
+                continue
+            support_off = attributes.get("EnableDnsSupport") is False
+            if not support_off and attributes.get("EnableDnsHostnames") is not False:
                 continue
             its_endpoints, its_peerings = endpoints.get(vpc_id, []), peerings.get(vpc_id, [])
+            if not support_off:  # DNS hostnames off: endpoints' private DNS needs them
+                its_endpoints = [e for e in its_endpoints if e.get("PrivateDnsEnabled")]
+                its_peerings = []
             users = []
             if its_endpoints:
                 users.append("interface endpoints " + listed(
@@ -257,7 +267,9 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
                 related=tuple([e["VpcEndpointId"] for e in its_endpoints]
                               + [p["VpcPeeringConnectionId"] for p in its_peerings]),
                 message=(f"VPC {vpc_id} has enableDnsSupport off, so the Amazon DNS server does not answer in it "
-                         f"and private DNS cannot work for its {' and '.join(users)}"),
+                         f"and private DNS cannot work for its {' and '.join(users)}" if support_off else
+                         f"VPC {vpc_id} has enableDnsHostnames off, which private DNS needs as well as DNS support: "
+                         f"it cannot work for its {' and '.join(users)}"),
                 evidence={"VpcDnsAttributes": attributes,
                           "InterfaceEndpoints": [{k: e.get(k) for k in ("VpcEndpointId", "ServiceName",
                                                                          "PrivateDnsEnabled", "State")}

@@ -335,7 +335,30 @@ def pass_dns_attributes_not_read(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}
 
 
+def fail_hostnames_off_with_private_dns_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
+    vpc = b.vpc(dns_hostnames=False)
+    endpoint = b.endpoint(vpc, "com.amazonaws.us-east-1.ssm")
+    return {"found": [vpc], "vpc": vpc, "endpoint": endpoint}
+
+
+def pass_hostnames_off_endpoint_without_private_dns(b: SnapshotBuilder) -> dict[str, Any]:
+    b.endpoint(b.vpc(dns_hostnames=False), "com.amazonaws.us-east-1.ssm", private_dns=False)
+    return {"found": []}
+
+
+def pass_hostnames_off_with_peering_only(b: SnapshotBuilder) -> dict[str, Any]:
+    local, peer = b.vpc("10.0.0.0/16"), b.vpc("10.1.0.0/16", dns_hostnames=False)
+    b.peering(local, peer)  # DNS resolution allowed both ways: not judged on DNS hostnames
+    return {"found": []}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(fail_hostnames_off_with_private_dns_endpoint, "VPC {vpc} has enableDnsHostnames off, which private "
+                 "DNS needs as well as DNS support: it cannot work for its interface endpoints {endpoint}",
+                 id="fail_hostnames_off_with_private_dns_endpoint"),
+    pytest.param(pass_hostnames_off_endpoint_without_private_dns, "",
+                 id="pass_hostnames_off_endpoint_without_private_dns"),
+    pytest.param(pass_hostnames_off_with_peering_only, "", id="pass_hostnames_off_with_peering_only"),
     pytest.param(fail_dns_off_with_interface_endpoint, "VPC {vpc} has enableDnsSupport off, so the Amazon DNS server "
                  "does not answer in it and private DNS cannot work for its interface endpoints {endpoint} "
                  "(com.amazonaws.us-east-1.ssm)", id="fail_interface_endpoint"),
