@@ -192,20 +192,15 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
         collected = run_collection(session, regions, max_workers=max_workers,
                                    max_workers_per_account=max_workers_per_account, progress=progress,
                                    accounts=request, on_shard=shards, **how_to_read())
-    except KeyboardInterrupt:
+    except BaseException as error:  # interrupted or failed part way: its line says what is on disk all the same
         if shards is None or not shards.written:
             if shards is not None:
                 shards.discard_if_empty()
             raise
-        raise Interrupted(f"the {len(shards.written)} shard(s) already in {shard_dir} are complete; "
-                          "the accounts not finished have none") from None
-    except Exception as error:  # the run failed part way: its line says what is on disk all the same
-        if shards is not None and not shards.written:
-            shards.discard_if_empty()
-        if shards is not None and shards.written:
-            with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
-                error.written = (f"the {len(shards.written)} shard(s) already in {shard_dir} are "  # type: ignore
-                                 "complete; the accounts not finished have none")
+        if isinstance(error, KeyboardInterrupt):
+            raise Interrupted(shards.on_disk()) from None
+        with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
+            error.written = shards.on_disk()  # type: ignore[attr-defined]
         raise
     progress.finish()
     if shards is not None:
@@ -425,7 +420,7 @@ import auditor.history_cli  # noqa: E402, F401  (registers `history` and `diff`)
 import auditor.paths.commands  # noqa: E402, F401  (registers `path` and `reach`; it uses the options above)
 
 
-def _written(error: BaseException) -> str:
+def _written(error: BaseException | None) -> str:
     """What a run that failed part way had already written (complete files), as the end of its line."""
     written = getattr(error, "written", "")
     return f"; {written}" if written else ""
@@ -433,8 +428,7 @@ def _written(error: BaseException) -> str:
 
 def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
     """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130."""
-    written = getattr(cause, "written", "")
-    click.echo(f"auditor: interrupted; {written}" if written else "auditor: interrupted", err=True)
+    click.echo(f"auditor: interrupted{_written(cause)}", err=True)
     if as_program:
         _leave_calls_in_flight()
     sys.exit(EXIT_INTERRUPTED)

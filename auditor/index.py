@@ -99,6 +99,14 @@ def without(part: Network, covered: Network) -> list[Network]:
     return list(part.address_exclude(covered))  # type: ignore[arg-type]
 
 
+def remainder(parts: Iterable[Network], taken: Iterable[Network]) -> list[Network]:
+    """What is left of `parts` once every network of `taken` is removed, as networks."""
+    left = list(parts)
+    for covered in taken:
+        left = [piece for part in left for piece in without(part, covered)]
+    return left
+
+
 def _memoized(cache: dict[tuple[Any, ...], Any], key: tuple[Any, ...], compute: Callable[..., Any],
               args: tuple[Any, ...]) -> Any:
     try:

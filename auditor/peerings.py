@@ -9,7 +9,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.index import Index, Item, Network, RouteRef, Scope, network, overlaps, route_target, span, within, without
+from auditor.index import (
+    Index,
+    Item,
+    Network,
+    RouteRef,
+    Scope,
+    network,
+    overlaps,
+    remainder,
+    route_target,
+    span,
+    within,
+)
 
 SIDES = (("RequesterVpcInfo", "requester"), ("AccepterVpcInfo", "accepter"))
 PEERINGS = "ec2:VpcPeeringConnections"
@@ -194,9 +206,7 @@ def _longest_prefix_wins(scope: Scope, table: Item, pcx_id: str, destinations: l
     for peer_network in reached:
         pieces = [peer_network if within(peer_network, d) else d
                   for d in destinations if within(peer_network, d) or within(d, peer_network)]
-        for other in more_specific:
-            pieces = [rest for piece in pieces for rest in without(piece, other)]
-        if pieces:
+        if remainder(pieces, more_specific):
             kept.append(peer_network)
     return kept
 

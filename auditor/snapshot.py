@@ -165,6 +165,11 @@ class ShardWriter:
         self.directory = directory
         self.written: list[Path] = []
 
+    def on_disk(self) -> str:
+        """What a run that stopped part way leaves here, for the end of its one line."""
+        return (f"the {len(self.written)} shard(s) already in {self.directory} are complete; "
+                "the accounts not finished have none")
+
     def discard_if_empty(self) -> None:
         """A run that wrote nothing leaves no directory behind that it made itself (one already there stays)."""
         if self.created and not self.written:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.engine import Failure, RuleContext, rule
-from auditor.index import Network, RouteRef, overlaps, route_destination, span, within, without
+from auditor.index import Network, RouteRef, overlaps, remainder, route_destination, span, within
 from auditor.items import parse_time
 from auditor.peerings import PEERINGS, Peering, Side, TableRouting, peerings, routes_from, routing
 
@@ -27,10 +27,7 @@ def _too_broad(destination: Network, peer_networks: Iterable[Network], own_netwo
     reached = [p for p in peer_networks if overlaps(p, destination)]
     if not reached or any(within(destination, p) for p in reached):
         return False
-    rest = [destination]
-    for covered in [*reached, *(n for n in own_networks if overlaps(n, destination))]:
-        rest = [piece for part in rest for piece in without(part, covered)]
-    return bool(rest)
+    return bool(remainder([destination], [*reached, *own_networks]))
 
 
 def _cidrs(networks: Iterable[Network]) -> str:

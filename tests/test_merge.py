@@ -341,3 +341,12 @@ def test_the_same_error_only_shard_twice_is_refused() -> None:
 
     assert str(refused.value) == (f"cannot merge: account {OTHER_ACCOUNT} region global has errors in both a.json "
                                   "and b.json")
+
+
+def test_a_shard_whose_errors_are_not_objects_is_one_line_and_exit_2(tmp_path, capsys) -> None:
+    odd = _write(tmp_path / "a.json", {**_shard(_organization(), ACCOUNT), "errors": ["denied"]})
+    output = tmp_path / "merged.json"
+
+    assert run(capsys, "merge", str(odd), "-o", str(output)) == (
+        2, "", f"auditor: error: snapshot {odd}: errors[0] is not an object\n")
+    assert not output.exists()
