@@ -113,7 +113,24 @@ def pass_active_route_to_absent_target(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}  # RTB002's, not RTB001's
 
 
+def pass_blackhole_to_peering_request_not_yet_accepted(b: SnapshotBuilder) -> dict[str, Any]:
+    local, peer = b.vpc("10.0.0.0/16"), b.vpc("10.1.0.0/16")
+    pcx = b.peering(local, peer, status="pending-acceptance")
+    b.route(b.main_table(local), "10.1.0.0/16", state="blackhole", VpcPeeringConnectionId=pcx)
+    return {"found": []}  # a blackhole until accepted; PCX006 reports a request left pending
+
+
+def fail_blackhole_to_rejected_peering(b: SnapshotBuilder) -> dict[str, Any]:
+    local, peer = b.vpc("10.0.0.0/16"), b.vpc("10.1.0.0/16")
+    table = b.main_table(local)
+    b.route(table, "10.1.0.0/16", state="blackhole", VpcPeeringConnectionId=b.peering(local, peer, status="rejected"))
+    return {"found": [table]}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(pass_blackhole_to_peering_request_not_yet_accepted, "",
+                 id="pass_blackhole_to_peering_request_not_yet_accepted"),
+    pytest.param(fail_blackhole_to_rejected_peering, "is a blackhole", id="fail_blackhole_to_rejected_peering"),
     pytest.param(fail_blackhole_to_deleted_peering,
                  "route table {table} ({vpc}, used by {subnet}): the route to 10.1.0.0/16 is a "
                  "blackhole: its former target pcx-0123456789abcdef0 no longer exists", id="fail_blackhole_peering"),
