@@ -14,6 +14,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -777,3 +778,72 @@ def test_an_account_given_twice_to_collect_is_read_once() -> None:
                    accounts=AccountRequest(role_name=ROLE, account_ids=(MEMBER_A,)))
 
     assert (twice.document, twice.api_calls) == (once.document, once.api_calls)
+
+
+# ---------------------------------------------------------------------------------------------
+# An account's clients are made while its DescribeRegions is in flight
+
+
+class _Recorded:
+    """Stands for an account's aws.Clients: records what is asked for, fails for the services in `failing`."""
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.asked: list[tuple[str, str]] = []
+        self.failing = failing
+
+    def get(self, service: str, region: str) -> object:
+        self.asked.append((service, region))
+        if service in self.failing:
+            raise ValueError(f"no endpoint for {service} in {region}")
+        return object()
+
+
+def test_make_clients_makes_every_regional_service_in_each_requested_region_and_the_global_ones_in_home() -> None:
+    made = _Recorded()
+    collection.make_clients(made, REGISTRY.values(), ["eu-west-1", "us-west-2"], "us-east-1")  # type: ignore[arg-type]
+
+    regional = {c.service for c in REGISTRY.values() if c.scope != "global"}
+    global_ = {c.service for c in REGISTRY.values() if c.scope == "global"}
+    assert regional == {"ec2", "elbv2", "directconnect"} and global_ == {"directconnect"}  # what follows counts on it
+    assert sorted(made.asked) == sorted({*((s, r) for s in regional for r in ("eu-west-1", "us-west-2")),
+                                         *((s, "us-east-1") for s in global_)})
+    assert len(made.asked) == len(set(made.asked))  # each once
+
+
+def test_make_clients_without_requested_regions_makes_only_the_home_regions_and_skips_one_that_fails() -> None:
+    made = _Recorded(failing=("elbv2",))
+    collection.make_clients(made, REGISTRY.values(), None, "us-east-1")  # type: ignore[arg-type]
+
+    assert sorted(made.asked) == [("directconnect", "us-east-1"), ("ec2", "us-east-1"), ("elbv2", "us-east-1")]
+
+
+def test_an_accounts_clients_are_made_while_its_describe_regions_is_in_flight(members, monkeypatch) -> None:
+    session = boto3.Session(region_name=REGION)
+    clients = aws.Clients(session)
+    identity = aws.caller_identity(clients, REGION)
+    answered = threading.Event()
+    clients_made = threading.Event()
+    regions_to_read = collection._regions_to_read  # noqa: SLF001
+
+    def describe_once_the_clients_are_made(*args: Any) -> Any:  # DescribeRegions, held until the clients exist
+        assert clients_made.wait(10), "DescribeRegions waited for clients that were never made meanwhile"
+        answered.set()
+        return regions_to_read(*args)
+
+    def meanwhile(member: aws.Clients) -> None:
+        assert not answered.is_set()
+        collection.make_clients(member, REGISTRY.values(), [REGION], REGION)
+        clients_made.set()
+
+    monkeypatch.setattr(collection, "_regions_to_read", describe_once_the_clients_are_made)
+    request = AccountRequest(role_name=ROLE, account_ids=(MEMBER_A,))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        member = collection._prepare_member(  # noqa: SLF001
+            session, clients, collection.role_arn(identity.partition, MEMBER_A, ROLE), request, MEMBER_A, [REGION],
+            REGION, run=lambda call: pool.submit(call).result(), caller_limit=threading.Semaphore(1),
+            max_pool_connections=4, submit=pool.submit, meanwhile=meanwhile)
+
+    assert isinstance(member, collection._Member) and member.chosen == [REGION]  # noqa: SLF001
+    assert answered.is_set()
+    made = member.clients._clients  # noqa: SLF001
+    assert {("ec2", REGION), ("elbv2", REGION), ("directconnect", REGION)} <= set(made)

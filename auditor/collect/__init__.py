@@ -262,7 +262,9 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
         return _collect_member(session, clients, role_arn(identity.partition, account_id, request.role_name),
                                request, account_id, regions, home, run=lambda call: pool.submit(call).result(),
                                read_regions=read_regions, caller_limit=caller_limit,
-                               max_pool_connections=min(per_account, per_region))
+                               max_pool_connections=min(per_account, per_region), submit=pool.submit,
+                               meanwhile=lambda member: make_clients(member, collectors or REGISTRY.values(),
+                                                                     regions, home))
 
     _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
 
@@ -445,6 +447,27 @@ def _one_account(clients: aws.Clients, account_id: str, chosen: list[str], home:
                            max_in_flight_per_region=per_region, progress=tracker), 0, 1
 
 
+def make_clients(clients: aws.Clients, collectors: Iterable[Collector], regions: list[str] | None,
+                 home: str) -> None:
+    """Make the clients an account's read will ask for: its global keys' in `home`, its regional keys' in each
+    requested region (only `home` when none were requested: the others are not known before DescribeRegions).
+
+    Only to have them made while a call is in flight (about 3 ms of CPU a client); the read asks for each client
+    again. A client that cannot be made here (a region botocore has no endpoint for, say) is left for that
+    request to fail on, where it is recorded as the error of what it would have read."""
+    wanted: dict[tuple[str, str], None] = {}
+    for collector in collectors:
+        for region in [home] if collector.scope == GLOBAL else (regions or [home]):
+            wanted[(collector.service, region)] = None
+    for service, region in wanted:
+        try:
+            clients.get(service, region)
+        except ReadOnlyViolation:
+            raise
+        except Exception:  # noqa: BLE001, S112 - recorded where the read asks for it (see above)
+            continue
+
+
 def _load_models(clients: aws.Clients, collectors: Iterable[Collector], home: str) -> None:
     """The API models every worker needs, loaded here once (a client each), before the workers are forked as copies
     of this process."""
@@ -565,12 +588,15 @@ def _region_not_enabled(account_id: str, region: str, listed: bool) -> Collectio
 def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
                     regions: list[str] | None, home: str, *, run: Callable[[Callable[[], Any]], Any],
                     read_regions: Callable[[aws.Clients, list[str]], tuple[AccountCollection, int]],
-                    caller_limit: AbstractContextManager[Any], max_pool_connections: int) -> Outcome:
+                    caller_limit: AbstractContextManager[Any], max_pool_connections: int,
+                    submit: Callable[[Callable[[], Any]], Future[Any]] | None = None,
+                    meanwhile: Callable[[aws.Clients], None] | None = None) -> Outcome:
     """(collection or None, the error that stopped it, API calls made with the account's role) for one account:
     made ready (_prepare_member), then its regions read by `read_regions`, with the account's clients, which says
     how many calls it made that those clients did not count."""
     member = _prepare_member(session, clients, arn, request, account_id, regions, home, run=run,
-                             caller_limit=caller_limit, max_pool_connections=max_pool_connections)
+                             caller_limit=caller_limit, max_pool_connections=max_pool_connections, submit=submit,
+                             meanwhile=meanwhile)
     if not isinstance(member, _Member):
         return member
     return member.outcome(*read_regions(member.clients, member.chosen))
@@ -578,7 +604,9 @@ def _collect_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
 
 def _prepare_member(session: boto3.Session, clients: aws.Clients, arn: str, request: AccountRequest, account_id: str,
                     regions: list[str] | None, home: str, *, run: Callable[[Callable[[], Any]], Any],
-                    caller_limit: AbstractContextManager[Any], max_pool_connections: int) -> _Member | Outcome:
+                    caller_limit: AbstractContextManager[Any], max_pool_connections: int,
+                    submit: Callable[[Callable[[], Any]], Future[Any]] | None = None,
+                    meanwhile: Callable[[aws.Clients], None] | None = None) -> _Member | Outcome:
     """One account ready to be read, or its outcome when it cannot be.
 
     AssumeRole and the account's DescribeRegions come first, each made through `run` (with several accounts in a
@@ -586,6 +614,9 @@ def _prepare_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     caller's account, also against `caller_limit`). When AssumeRole fails, or DescribeRegions fails without
     --regions, or none of the requested regions is enabled, the account is not read and those are its errors
     (see _regions_to_read).
+
+    With `submit` (a pool's), DescribeRegions is submitted instead, and `meanwhile(the account's clients)` runs in
+    this thread while it is in flight (make_clients: CPU the call's round trip would otherwise leave idle).
     """
     try:
         with caller_limit:
@@ -600,7 +631,14 @@ def _prepare_member(session: boto3.Session, clients: aws.Clients, arn: str, requ
     member = aws.Clients(assumed_session(session, credentials, home), max_pool_connections=max_pool_connections,
                          same_run=clients)
     try:
-        chosen, region_errors = run(lambda: _regions_to_read(member, account_id, regions, home))
+        if submit is None or meanwhile is None:
+            chosen, region_errors = run(lambda: _regions_to_read(member, account_id, regions, home))
+        else:
+            member.get("ec2", home)  # DescribeRegions' own client, before the others
+            describing = submit(lambda: _regions_to_read(member, account_id, regions, home))
+            time.sleep(0)  # the pool's thread to send it before this one takes the interpreter back
+            meanwhile(member)
+            chosen, region_errors = describing.result()
     except ReadOnlyViolation:
         raise
     except Exception as error:  # noqa: BLE001
