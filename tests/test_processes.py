@@ -317,7 +317,7 @@ def test_each_worker_starts_with_one_account_and_the_free_one_takes_the_rest() -
 
     outcomes: dict[str, Any] = {}
     tracker = collection.Tracker(accounts=5)
-    calls = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, [_CallerClients()],
+    calls, _ = processes.read_in_processes(["a", "b", "c", "d", "e"], 2, 10, read, [_CallerClients()],
                                         on_outcome=outcomes.__setitem__, tracker=tracker)
     assert sorted(outcomes) == ["a", "b", "c", "d", "e"]
     assert {outcome[2][2] for outcome in outcomes.values()} == {("a",), ("b", "c", "d", "e")}
@@ -349,7 +349,7 @@ def test_every_clients_given_is_forgotten_in_the_worker_and_its_calls_counted() 
         report(first[0], (None, [], (caller.forgotten, account.forgotten)))
 
     outcomes: dict[str, Any] = {}
-    calls = processes.read_in_processes(["a"], 1, 10, read, [caller, account], on_outcome=outcomes.__setitem__,
+    calls, _ = processes.read_in_processes(["a"], 1, 10, read, [caller, account], on_outcome=outcomes.__setitem__,
                                         tracker=collection.Tracker(accounts=1))
     assert outcomes["a"][2] == (True, True)
     assert calls == 11
@@ -441,11 +441,11 @@ def test_when_no_worker_can_be_forked_this_process_reads_every_account(monkeypat
     _no_fork_from(0, monkeypatch)
 
     outcomes: dict[str, Any] = {}
-    calls = processes.read_in_processes(["a", "b", "c"], 2, 10, _read_all, [_CallerClients()],
-                                        on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
+    forked = processes.read_in_processes(["a", "b", "c"], 2, 10, _read_all, [_CallerClients()],
+                                         on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
 
     assert outcomes == {account_id: (None, [], os.getpid()) for account_id in ("a", "b", "c")}
-    assert calls == 0  # made here: the caller's own clients count them
+    assert forked == (0, 1)  # no call made in a worker (the caller's own clients count them here); one process
     assert multiprocessing.active_children() == []
 
 
@@ -453,11 +453,12 @@ def test_when_a_second_worker_cannot_be_forked_the_first_reads_its_accounts(monk
     _no_fork_from(1, monkeypatch)
 
     outcomes: dict[str, Any] = {}
-    processes.read_in_processes(["a", "b", "c"], 3, 12, _read_all, [_CallerClients()],
-                                on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
+    forked = processes.read_in_processes(["a", "b", "c"], 3, 12, _read_all, [_CallerClients()],
+                                         on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
 
     readers = {outcome[2] for outcome in outcomes.values()}
     assert sorted(outcomes) == ["a", "b", "c"]
+    assert forked.processes == 1
     assert len(readers) == 1 and os.getpid() not in readers  # the one worker took "b" and "c" too
     assert multiprocessing.active_children() == []
 
@@ -778,4 +779,18 @@ def test_with_no_fork_to_be_had_a_run_gives_the_one_process_snapshot_and_calls(
 
     assert (unforked.document, unforked.api_calls) == (alone.document, alone.api_calls)
     assert (callers_unforked.document, callers_unforked.api_calls) == (callers_alone.document, callers_alone.api_calls)
+    # Until 2026-11-27 the summary still said "in 3 processes": the processes asked for, not those that ran.
+    assert unforked.processes == callers_unforked.processes == 1
+    assert " processes" not in unforked.summary() and " processes" not in callers_unforked.summary()
+    assert multiprocessing.active_children() == []
+
+
+def test_the_summary_counts_the_workers_that_ran_when_a_fork_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = _collect(1)
+    _no_fork_from(2, monkeypatch)
+
+    two = _collect(3)
+
+    assert (two.document, two.api_calls) == (alone.document, alone.api_calls)
+    assert two.processes == 2 and "3 account(s) in 2 processes" in two.summary()
     assert multiprocessing.active_children() == []

@@ -196,7 +196,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             max_processes=max_processes, on_outcome=done)
     elif workers > 1:
         _load_models(clients, collectors or REGISTRY.values(), home)
-        member_setup_calls = processes.read_in_processes(
+        member_setup_calls, workers = processes.read_in_processes(
             account_plan.account_ids, workers, max_workers, read, [clients], on_outcome=done, tracker=tracker)
     else:
         read(account_plan.account_ids, max_workers, tracker, done)
@@ -340,12 +340,11 @@ def _members_in_parts(session: boto3.Session, clients: aws.Clients, identity: aw
                 member.clients, member.account_id, member.chosen, home, collectors=collectors,
                 max_workers=per_account, max_in_flight_per_region=per_region, progress=tracker)))
         return 0, 1
-    calls = _parts_in_processes(
+    return _parts_in_processes(
         [(member.account_id, member.clients, member.chosen) for member in ready], home, collectors=collectors,
         workers=workers, max_workers=max_workers, per_account=per_account, per_region=per_region, tracker=tracker,
         also=(clients,),
         on_account=lambda index, collection: on_outcome(ready[index].account_id, ready[index].outcome(collection)))
-    return calls, workers
 
 
 def _at_once(budget: int, per_region: int) -> int:
@@ -438,7 +437,7 @@ def _one_account(clients: aws.Clients, account_id: str, chosen: list[str], home:
     workers = processes.count(max_processes, min(len(chosen), max_workers))  # a region each at least
     if workers > 1:
         collections: list[AccountCollection] = []
-        calls = _parts_in_processes(
+        calls, workers = _parts_in_processes(
             [(account_id, clients, chosen)], home, collectors=collectors, workers=workers, max_workers=max_workers,
             per_account=per_account, per_region=per_region, tracker=tracker,
             on_account=lambda _, collection: collections.append(collection))
@@ -478,10 +477,10 @@ def _load_models(clients: aws.Clients, collectors: Iterable[Collector], home: st
 def _parts_in_processes(accounts: list[tuple[str, aws.Clients, list[str]]], home: str, *,
                         collectors: Iterable[Collector] | None, workers: int, max_workers: int, per_account: int,
                         per_region: int, tracker: Tracker, on_account: Callable[[int, AccountCollection], None],
-                        also: tuple[aws.Clients, ...] = ()) -> int:
+                        also: tuple[aws.Clients, ...] = ()) -> processes.Forked:
     """Accounts (id, clients, regions chosen) read in `workers` worker processes, a region of an account at a
     time, and put back together: each account's collection goes to `on_account` (with its index in `accounts`)
-    as soon as all its parts are back. Returns the calls the workers made.
+    as soon as all its parts are back. Returns the calls the workers made and the processes that ran.
 
     The parts given out are each account's global keys (read once, in the home region) and its regions, in the
     order given. Each worker reads its parts with the account's clients (processes._work lets it open

@@ -33,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor import aws
 from auditor.collect.context import CollectionError
@@ -138,13 +138,22 @@ def _exit_with_the_caller() -> None:
     threading.Thread(target=watch, name="auditor-caller-watch", daemon=True).start()
 
 
+class Forked(NamedTuple):
+    """What reading in worker processes made: the calls the workers made through the clients given (each worker's
+    own copies: the caller's, for AssumeRole; an account's, when the parts are its regions), and the worker
+    processes that ran (fewer than asked for when a fork failed; 1 when none could be forked and this process
+    read everything)."""
+
+    calls: int
+    processes: int
+
+
 def read_in_processes(account_ids: list[str], workers: int, max_workers: int, read: ReadGroup,
                       clients: list[aws.Clients], *, on_outcome: Callable[[str, Outcome], None],
-                      tracker: Tracker, lost: Callable[[str, int | None], Outcome] | None = None) -> int:
+                      tracker: Tracker, lost: Callable[[str, int | None], Outcome] | None = None) -> Forked:
     """Read the accounts in `workers` forked processes (one account each to start with, the others given out as
     workers ask; max_workers shared out); each outcome goes to `on_outcome` in this process as it arrives.
-    Returns the calls the workers made through `clients` (each worker's own copies: the caller's, for AssumeRole;
-    an account's, when the parts are its regions).
+    Returns the calls the workers made and how many workers ran (Forked).
 
     The ids may name other parts than accounts (the regions of a run's only account): `lost` then makes the
     outcome of a part whose worker died (by default, an account not read)."""
@@ -175,9 +184,10 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
                 break
             theirs.close()
             running[ours] = (process, [first])
+        forked = len(running)
         if not running:  # not one worker: this process reads every account, as where fork is not usable
             read(list(left), max_workers, tracker, on_outcome, None)
-            return calls
+            return Forked(calls, 1)
         while running:
             for receiver in wait(list(running)):
                 process, waiting = running[receiver]
@@ -219,7 +229,7 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
             process.join()
             receiver.close()
         gc.unfreeze()
-    return calls
+    return Forked(calls, forked)
 
 
 def _until_alone(timeout: float = 1.0) -> None:
