@@ -124,11 +124,11 @@ class _Parts:
 
 def _run(task: _Task, clients: Clients, account_id: str) -> tuple[Items | None, list[CollectionError]]:
     collector = task.collector
-    ctx = CallContext(
-        client=clients.get(collector.service, task.region), account_id=account_id,
-        region=task.store_region, key=collector.key,
-    )
+    ctx = CallContext(client=None, account_id=account_id, region=task.store_region, key=collector.key)
     try:
+        # A client that cannot be made (a malformed AWS_ENDPOINT_URL_<SERVICE>, say) fails this key, recorded as
+        # any failed read is: until 2026-11-27 it ended the whole run as an internal error.
+        ctx.client = clients.get(collector.service, task.region)
         if collector.fetch is not None:
             items = list(collector.fetch(ctx, task.parents or []))
         elif collector.parent is not None:

@@ -383,3 +383,19 @@ def test_a_region_describe_regions_does_not_list_is_an_error_entry(moto_account:
     assert set(document["accounts"][ACCOUNT_ID]["regions"]) == {REGION}
     assert [(e["region"], e["key"], e["code"]) for e in document["errors"]] == [
         ("eu-west-1", "ec2:Regions", "RegionNotAvailable")]
+
+
+def test_a_client_that_cannot_be_made_fails_only_its_keys(moto_account: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore refuses the malformed endpoint when the client is made; until 2026-11-27 that ended the whole run
+    # as an internal error ("ValueError: Invalid endpoint"), nothing written.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", "not a url")
+
+    document = collect(boto3.Session(region_name=REGION), [REGION],
+                       collectors=[REGISTRY["ec2:Vpcs"], REGISTRY["elbv2:LoadBalancers"]]).document
+
+    region = document["accounts"][ACCOUNT_ID]["regions"][REGION]
+    assert "172.31.0.0/16" in {v["CidrBlock"] for v in region["ec2:Vpcs"]}
+    assert "elbv2:LoadBalancers" not in region
+    assert [(e["region"], e["key"], e["operation"], e["code"]) for e in document["errors"]] == [
+        (REGION, "elbv2:LoadBalancers", "DescribeLoadBalancers", "ValueError")]
+    assert "not a url" in document["errors"][0]["message"]
