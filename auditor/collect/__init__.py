@@ -263,8 +263,8 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
                                request, account_id, regions, home, run=lambda call: pool.submit(call).result(),
                                read_regions=read_regions, caller_limit=caller_limit,
                                max_pool_connections=min(per_account, per_region), submit=pool.submit,
-                               meanwhile=lambda member: make_clients(member, collectors or REGISTRY.values(),
-                                                                     regions, home))
+                               meanwhile=lambda member: make_clients(
+                                   member, REGISTRY.values() if collectors is None else collectors, regions, home))
 
     _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
 
