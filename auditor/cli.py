@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
 import sys
 import threading
 import time
@@ -15,7 +16,7 @@ import click
 
 from auditor import __version__
 from auditor.config import WHOLE_NUMBERS
-from auditor.errors import Interrupted, UserError
+from auditor.errors import Interrupted, Terminated, UserError
 from auditor.graph_cli import graph_command
 from auditor.merge import merge_command
 from auditor.reports import RENDERERS
@@ -23,6 +24,7 @@ from auditor.reports import RENDERERS
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, as a shell reports a process that SIGTERM ended
 
 
 def split_list(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[str] | None:
@@ -198,7 +200,7 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
                 shards.discard_if_empty()
             raise
         if isinstance(error, KeyboardInterrupt):
-            raise Interrupted(shards.on_disk()) from None
+            raise Interrupted(shards.on_disk(), terminated=isinstance(error, Terminated)) from None
         with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
             error.written = shards.on_disk()  # type: ignore[attr-defined]
         raise
@@ -427,14 +429,22 @@ def _written(error: BaseException | None) -> str:
 
 
 def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
-    """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130."""
-    click.echo(f"auditor: interrupted{_written(cause)}", err=True)
+    """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130;
+    SIGTERM (errors.Terminated) the same, "terminated", exit 143."""
+    terminated = isinstance(cause, Terminated) or getattr(cause, "terminated", False)
+    click.echo(f"auditor: {'terminated' if terminated else 'interrupted'}{_written(cause)}", err=True)
+    code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     if as_program:
-        _leave_calls_in_flight()
-    sys.exit(EXIT_INTERRUPTED)
+        _leave_calls_in_flight(code)
+    sys.exit(code)
 
 
-def _leave_calls_in_flight(grace: float = 0.5) -> None:
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM's handler in the program: stop as Ctrl-C stops (errors.Terminated is a KeyboardInterrupt)."""
+    raise Terminated
+
+
+def _leave_calls_in_flight(code: int = EXIT_INTERRUPTED, grace: float = 0.5) -> None:
     """Exit now, unless the threads still making calls end within `grace` seconds.
 
     Python joins every thread of a thread pool before it exits, and a call in flight ends only when answered, or
@@ -455,13 +465,15 @@ def _leave_calls_in_flight(grace: float = 0.5) -> None:
         pass
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(EXIT_INTERRUPTED)
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps bad input to one line and exit code 2, Ctrl-C to 130. Without `argv` (the console script,
     `python -m auditor`), the program: Ctrl-C does not wait for calls in flight (_leave_calls_in_flight)."""
     as_program = argv is None
+    if as_program:  # a scheduler's stop (systemd, cron's `timeout`, Kubernetes) ends the run as Ctrl-C does
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as done:

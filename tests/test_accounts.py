@@ -35,7 +35,7 @@ from auditor.accounts import (
 )
 from auditor.collect.registry import REGISTRY
 from auditor.engine import load_rules, run_audit
-from auditor.errors import ReadOnlyViolation, UserError
+from auditor.errors import ReadOnlyViolation, Terminated, UserError
 from auditor.index import Index
 from auditor.merge import merge_snapshots
 from tests.cli import run_cli
@@ -317,23 +317,25 @@ def _collect_into_shards(capsys: pytest.CaptureFixture[str], members: dict[str, 
     return code, err, _collection_threads_left()
 
 
-def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys,
+@pytest.mark.parametrize(("stop", "code", "said"), [(KeyboardInterrupt, 130, "interrupted"),
+                                                    (Terminated, 143, "terminated")], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_after_some_shards_says_which_are_on_disk(members, tmp_path, capsys, stop, code, said,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     write_shard = snapshot.ShardWriter.__call__
 
     def interrupted_after_the_first(self: snapshot.ShardWriter, account_id: str, document: dict[str, Any]) -> None:
         write_shard(self, account_id, document)
-        raise KeyboardInterrupt  # Ctrl-C while the other accounts are read
+        raise stop  # Ctrl-C (or SIGTERM, raised by the program's handler) while the other accounts are read
 
     monkeypatch.setattr(snapshot.ShardWriter, "__call__", interrupted_after_the_first)
     shard_dir = tmp_path / "shards"
 
-    code, err, left = _collect_into_shards(capsys, members, shard_dir)
+    exit_code, err, left = _collect_into_shards(capsys, members, shard_dir)
 
     [shard] = list(shard_dir.iterdir())
     assert left == []
-    assert code == 130
-    assert err.endswith(f"auditor: interrupted; the 1 shard(s) already in {shard_dir} are complete; "
+    assert exit_code == code
+    assert err.endswith(f"auditor: {said}; the 1 shard(s) already in {shard_dir} are complete; "
                         "the accounts not finished have none\n")
     assert list(json.loads(shard.read_text())["accounts"]) == [shard.stem]  # complete: it loads and names its account
 

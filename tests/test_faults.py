@@ -174,6 +174,7 @@ class Interruption:
     older: str | None  # out.json already in the directory
     args: tuple[str, ...] = ()
     hold: float = 0.5  # seconds each read is held (the proxy resets it when it stops)
+    stop: signal.Signals = signal.SIGINT  # Ctrl-C; or SIGTERM, a scheduler's stop
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,11 @@ INTERRUPTED = {
     "no file": Interruption(None),
     "an older snapshot": Interruption('{"an": "older snapshot"}\n'),
     "reads held, one process": Interruption(None, ("--processes", "1"), hold=3600),
+    # SIGTERM (systemd, `timeout`, Kubernetes) stops a run as Ctrl-C does; until 2026-11-27 it killed the program
+    # at once, a temporary file left behind when it landed during a write, and no line said so.
+    "terminated": Interruption(None, stop=signal.SIGTERM),
+    "terminated, reads held, one process, an older snapshot": Interruption(
+        '{"an": "older snapshot"}\n', ("--processes", "1"), hold=3600, stop=signal.SIGTERM),
 }
 
 
@@ -391,7 +397,7 @@ def interrupted_collect(url: str, env: dict[str, str], directory: Path, how: Int
             while proxy.count(lambda s: s.operation not in setup) < 3:
                 assert process.poll() is None and time.monotonic() < deadline, "collection never started"
                 time.sleep(0.05)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(how.stop)
             interrupted_at = time.monotonic()
             stdout, stderr = process.communicate(timeout=CLI_TIMEOUT)
             seconds = time.monotonic() - interrupted_at
@@ -415,6 +421,24 @@ def test_ctrl_c_mid_collection_is_exit_130_and_leaves_no_file(world: World, labe
 def test_ctrl_c_does_not_wait_for_the_calls_in_flight(world: World) -> None:
     # Every read is held for an hour: waiting for them would take the read timeout (60 s) at least.
     assert world.interrupted["reads held, one process"].seconds < 30
+
+
+def test_sigterm_mid_collection_is_exit_143_one_line_and_leaves_no_file(world: World) -> None:
+    directory, done = world.interrupted["terminated"].directory, world.interrupted["terminated"].done
+
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.strip().splitlines() == ["auditor: terminated"]
+    assert sorted(p.name for p in directory.iterdir()) == []
+
+
+def test_sigterm_keeps_an_existing_output_and_does_not_wait_for_the_calls_in_flight(world: World) -> None:
+    stopped = world.interrupted["terminated, reads held, one process, an older snapshot"]
+
+    assert stopped.done.returncode == 143, stopped.done.stderr
+    assert stopped.done.stderr.strip().splitlines() == ["auditor: terminated"]
+    assert (stopped.directory / "out.json").read_text(encoding="utf-8") == '{"an": "older snapshot"}\n'
+    assert sorted(p.name for p in stopped.directory.iterdir()) == ["out.json"]
+    assert stopped.seconds < 30
 
 
 def test_ctrl_c_mid_collection_leaves_an_existing_output_unchanged(world: World) -> None:

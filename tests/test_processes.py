@@ -13,6 +13,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import struct
 import threading
 import time
@@ -25,6 +26,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 import auditor.collect as collection
+from auditor import cli
 from auditor.account_request import AccountRequest
 from auditor.collect import Status, collect, processes
 from auditor.engine import run_audit
@@ -482,6 +484,33 @@ def test_a_worker_that_dies_costs_only_its_accounts(members: dict[str, str], mon
                 and f.account_id == lost]
     assert [f.resource_id for f in findings] == [processes.WORKER_KEY]
     assert "worker process reading the account exited" in findings[0].message
+    for account_id in (MEMBERS[0], MEMBERS[2]):
+        assert members[account_id] in _cidrs(forked.document, account_id)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_stopped_alone_by_sigterm_costs_only_its_accounts(members: dict[str, str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program's SIGTERM handler (cli.main) is not the workers': there it would fail the whole run."""
+    lost = MEMBERS[1]
+    collect_member = collection._collect_member
+
+    def terminated(*args: Any, **kwargs: Any) -> Any:
+        if args[4] == lost:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # the signal ends this worker before this ends
+        return collect_member(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "_collect_member", terminated)
+    previous = signal.signal(signal.SIGTERM, cli._terminate)  # noqa: SLF001 - as the program runs
+    try:
+        forked = _collect(3)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    errors = [e for e in forked.document["errors"] if e["account_id"] == lost]
+    assert [(e["key"], e["code"]) for e in errors] == [(processes.WORKER_KEY, "WorkerExited")]
+    assert f"code {-signal.SIGTERM}" in errors[0]["message"]
     for account_id in (MEMBERS[0], MEMBERS[2]):
         assert members[account_id] in _cidrs(forked.document, account_id)
     assert multiprocessing.active_children() == []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -101,6 +102,9 @@ class _Forward(Tracker):
 def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clients: list[aws.Clients]) -> None:
     """In a worker: read `first`, then the accounts the caller gives it when it asks, sending each outcome, then
     the calls made through `clients`."""
+    # SIGTERM as the program's handler makes it (cli.main) would stop this worker as a failure of the run; with
+    # the default, a worker killed alone costs only its accounts (WorkerExited), and the caller's stop stops it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _exit_with_the_caller()
     for each in clients:
         each.forget()  # the caller's pooled connections are the caller's: open new ones here
