@@ -195,7 +195,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             max_workers=max_workers, per_account=per_account, per_region=per_region, tracker=tracker,
             max_processes=max_processes, on_outcome=done)
     elif workers > 1:
-        _load_models(clients, collectors or REGISTRY.values(), home)
+        _load_models(clients, REGISTRY.values() if collectors is None else collectors, home)
         member_setup_calls, workers = processes.read_in_processes(
             account_plan.account_ids, workers, max_workers, read, [clients], on_outcome=done, tracker=tracker)
     else:
