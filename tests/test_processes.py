@@ -30,7 +30,7 @@ from auditor import cli
 from auditor.account_request import AccountRequest
 from auditor.collect import Status, collect, processes
 from auditor.engine import run_audit
-from auditor.errors import ReadOnlyViolation, UserError
+from auditor.errors import ReadOnlyViolation, Terminated, UserError
 from auditor.index import Index
 from tests.cli import run_cli
 from tests.conftest import REGION
@@ -513,6 +513,36 @@ def test_a_worker_stopped_alone_by_sigterm_costs_only_its_accounts(members: dict
     assert f"code {-signal.SIGTERM}" in errors[0]["message"]
     for account_id in (MEMBERS[0], MEMBERS[2]):
         assert members[account_id] in _cidrs(forked.document, account_id)
+    assert multiprocessing.active_children() == []
+
+
+_STOP_AFTER_THE_NEXT_FORK: list[bool] = []  # armed by a test: the next fork in this process sends it SIGTERM
+
+
+def _stop_after_a_fork() -> None:
+    if _STOP_AFTER_THE_NEXT_FORK:
+        _STOP_AFTER_THE_NEXT_FORK.clear()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+if hasattr(os, "register_at_fork"):  # once for the module: a hook cannot be taken back
+    os.register_at_fork(after_in_parent=_stop_after_a_fork)
+
+
+def test_a_sigterm_that_lands_while_workers_are_forked_stops_the_run() -> None:
+    # Handled inside a hook the fork runs, Terminated was printed and dropped there: the run went on to the end.
+    outcomes: dict[str, Any] = {}
+    previous = signal.signal(signal.SIGTERM, cli._terminate)  # noqa: SLF001 - as the program runs
+    try:
+        _STOP_AFTER_THE_NEXT_FORK.append(True)
+        with pytest.raises(Terminated):
+            processes.read_in_processes(["a", "b", "c"], 2, 10, _read_all, [_CallerClients()],
+                                        on_outcome=outcomes.__setitem__, tracker=collection.Tracker(accounts=3))
+    finally:
+        _STOP_AFTER_THE_NEXT_FORK.clear()
+        signal.signal(signal.SIGTERM, previous)
+
+    assert len(outcomes) < 3  # stopped, not read to the end
     assert multiprocessing.active_children() == []
 
 

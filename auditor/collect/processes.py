@@ -24,6 +24,7 @@ is raised.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -32,7 +33,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, NamedTuple
 
@@ -51,6 +52,8 @@ DEFAULT_MAX_PROCESSES = 8
 AT_ONCE = 3
 # Calls an account keeps in flight on average while it is read, when it holds little (as above).
 SMALL_ACCOUNT_IN_FLIGHT = 7
+
+STOPS = frozenset({signal.SIGINT, signal.SIGTERM})  # Ctrl-C, and a scheduler's stop (cli.main's handler)
 
 Take = Callable[[], str | None]  # the next account not yet taken by any worker, or None when none is left
 # read(first accounts, call budget, tracker, report an outcome, take more (or None: only the first ones))
@@ -104,7 +107,10 @@ def _work(connection: Connection, first: str, budget: int, read: ReadGroup, clie
     the calls made through `clients`."""
     # SIGTERM as the program's handler makes it (cli.main) would stop this worker as a failure of the run; with
     # the default, a worker killed alone costs only its accounts (WorkerExited), and the caller's stop stops it.
+    # Only then are the stops the caller held back while it forked (_held_stops) let through here.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
     _exit_with_the_caller()
     for each in clients:
         each.forget()  # the caller's pooled connections are the caller's: open new ones here
@@ -175,19 +181,20 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
     gc.freeze()
     _until_alone()
     try:
-        for position, first in enumerate(account_ids[:workers]):
-            ours, theirs = context.Pipe(duplex=True)  # the worker's messages in; the accounts it asks for out
-            process = context.Process(target=_work, args=(theirs, first, budget, read, clients),
-                                      name="auditor-collect", daemon=True)
-            try:
-                process.start()
-            except OSError:  # no fork to be had (a container's limit on processes, memory): the workers there are
-                ours.close()
+        with _held_stops():
+            for position, first in enumerate(account_ids[:workers]):
+                ours, theirs = context.Pipe(duplex=True)  # the worker's messages in; the accounts it asks for out
+                process = context.Process(target=_work, args=(theirs, first, budget, read, clients),
+                                          name="auditor-collect", daemon=True)
+                try:
+                    process.start()
+                except OSError:  # no fork to be had (a container's limit on processes, memory): the workers there
+                    ours.close()
+                    theirs.close()
+                    left.extendleft(reversed(account_ids[position:workers]))  # ... take these too, first
+                    break
                 theirs.close()
-                left.extendleft(reversed(account_ids[position:workers]))  # ... take these too, first
-                break
-            theirs.close()
-            running[ours] = (process, [first])
+                running[ours] = (process, [first])
         forked = len(running)
         if not running:  # not one worker: this process reads every account, as where fork is not usable
             read(list(left), max_workers, tracker, on_outcome, None)
@@ -234,6 +241,25 @@ def read_in_processes(account_ids: list[str], workers: int, max_workers: int, re
             receiver.close()
         gc.unfreeze()
     return Forked(calls, forked)
+
+
+@contextlib.contextmanager
+def _held_stops() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while workers are forked, and let through (here, and in each worker) after.
+
+    A stop that lands during a fork is handled inside a hook the fork runs (logging's lock release), where
+    Python prints the exception and drops it: the run went on to the end and exited 0 (a review, 2026-11-27, in
+    every run that sent SIGTERM then). Held back, it is raised here once the forks are done, and the workers
+    already made are stopped as on any failure. This process runs one thread here (usable), so its mask is the
+    process's."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _until_alone(timeout: float = 1.0) -> None:
