@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 30.0  # how long a run waits for another run's write to finish
+LOCK_TRY_SECONDS = 0.1  # ... in tries this long, Python running between them (History._begin)
 SQLITE_HEADER = b"SQLite format 3\x00"
 PRESENT = ("new", "open", "reopened")
 STATUSES = (*PRESENT, "resolved", "unknown")
@@ -231,7 +233,7 @@ class History:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.connection.execute("BEGIN IMMEDIATE")  # the write lock now, so two runs never interleave
+        self._begin()  # the write lock now, so two runs never interleave
         try:
             yield self.connection
             self.connection.execute("COMMIT")
@@ -239,6 +241,25 @@ class History:
             if self.connection.in_transaction:
                 self.connection.execute("ROLLBACK")
             raise
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to `wait` seconds for another run's write lock, in tries of LOCK_TRY_SECONDS.
+
+        SQLite waits for a lock in C, out of Python's reach: a Ctrl-C or SIGTERM that came meanwhile was handled
+        only once the whole wait was over (30 s, then "locked" rather than "interrupted"; a review, 2026-11-27).
+        Between tries Python runs again, and a stop is handled at once."""
+        deadline = time.monotonic() + self.wait
+        self.connection.execute(f"PRAGMA busy_timeout = {round(min(self.wait, LOCK_TRY_SECONDS) * 1000)}")
+        try:
+            while True:
+                try:
+                    self.connection.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if not _busy(error) or time.monotonic() >= deadline:
+                        raise
+        finally:
+            self.connection.execute(f"PRAGMA busy_timeout = {round(self.wait * 1000)}")
 
     def record(self, *, generated_at: str, snapshot: dict[str, Any], findings: Sequence[Finding],
                coverage: Coverage, before_commit: Callable[[Recorded], None] | None = None) -> Recorded:
@@ -421,12 +442,17 @@ def _check_version(path: Path, version: int) -> None:
                         f"up to version {SCHEMA_VERSION} (upgrade auditor or use another file)")
 
 
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused for a lock another connection holds."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
 @contextlib.contextmanager
 def _errors(path: Path, wait: float) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
+        if _busy(error):
             raise UserError(f"history {path} is locked by another run (waited {wait:g} s); try again later") from None
         raise UserError(f"history {path}: {error}") from None
     except sqlite3.DatabaseError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -451,6 +452,42 @@ def test_a_lock_that_persists_fails_with_one_clear_line(tmp_path, capsys, monkey
     assert (code, out) == (2, "")
     assert err.strip() == (f"auditor: error: history {history} is locked by another run (waited 0.2 s); "
                            "try again later")
+    with History.open(history) as store:
+        assert [run.id for run in store.runs()] == [1]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("stop", "code", "said"), [(signal.SIGTERM, 143, "terminated"),
+                                                    (signal.SIGINT, 130, "interrupted")], ids=["sigterm", "ctrl_c"])
+def test_a_run_waiting_for_the_lock_stops_at_once(tmp_path, capsys, stop, code, said) -> None:
+    # SQLite waits for a lock in C: until 2026-11-27 the stop was handled after the whole wait (30 s), and Ctrl-C
+    # then said "locked" and exit 2.
+    history = tmp_path / "history.sqlite"
+    _audit(capsys, tmp_path, _peerings(), history)
+    snapshot = _write(tmp_path, _peerings(), "shared.json")
+    holder = sqlite3.connect(history, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    writer = subprocess.Popen([sys.executable, "-m", "auditor", "audit", "--snapshot", snapshot, "--select", "PCX003",
+                               "--history", str(history), "--format", "json"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)  # far longer than an audit of this snapshot takes: it is waiting for the lock
+        waiting = writer.poll() is None
+        writer.send_signal(stop)
+        stopped_at = time.monotonic()
+        _, err = writer.communicate(timeout=60)
+        seconds = time.monotonic() - stopped_at
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert waiting
+    assert writer.returncode == code, err
+    assert err.strip().splitlines() == [f"auditor: {said}"]
+    assert seconds < 10
     with History.open(history) as store:
         assert [run.id for run in store.runs()] == [1]
 
