@@ -199,8 +199,10 @@ def collect(ctx: click.Context, config: Any, profile: str | None, regions: list[
             if shards is not None:
                 shards.discard_if_empty()
             raise
+        if isinstance(error, Terminated):
+            raise Terminated(shards.on_disk()) from None
         if isinstance(error, KeyboardInterrupt):
-            raise Interrupted(shards.on_disk(), terminated=isinstance(error, Terminated)) from None
+            raise Interrupted(shards.on_disk()) from None
         with contextlib.suppress(AttributeError):  # an exception that takes no attribute: its line alone
             error.written = shards.on_disk()  # type: ignore[attr-defined]
         raise
@@ -431,7 +433,7 @@ def _written(error: BaseException | None) -> str:
 def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
     """Ctrl-C: one line (saying what is already on disk, when something is: see errors.Interrupted), exit 130;
     SIGTERM (errors.Terminated) the same, "terminated", exit 143."""
-    terminated = isinstance(cause, Terminated) or getattr(cause, "terminated", False)
+    terminated = isinstance(cause, Terminated)
     click.echo(f"auditor: {'terminated' if terminated else 'interrupted'}{_written(cause)}", err=True)
     code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     if as_program:
@@ -440,7 +442,7 @@ def _interrupted(cause: BaseException | None, *, as_program: bool) -> None:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    """SIGTERM's handler in the program: stop as Ctrl-C stops (errors.Terminated is a KeyboardInterrupt)."""
+    """SIGTERM's handler in the program: stop as Ctrl-C stops (see errors.Terminated)."""
     raise Terminated
 
 
@@ -461,7 +463,7 @@ def _leave_calls_in_flight(code: int = EXIT_INTERRUPTED, grace: float = 0.5) -> 
                 thread.join(max(0.0, deadline - time.monotonic()))
         if not any(t.is_alive() and not t.daemon and t is not this for t in threading.enumerate()):
             return
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):  # a second stop: exit now all the same
         pass
     sys.stdout.flush()
     sys.stderr.flush()
@@ -490,7 +492,7 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as error:
         click.echo(f"auditor: error: {error}{_written(error)}", err=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt as interrupt:  # outside click's own handling
+    except (KeyboardInterrupt, Terminated) as interrupt:  # outside click's own handling; SIGTERM
         _interrupted(interrupt, as_program=as_program)
     except Exception as error:  # noqa: BLE001 - an internal error is still exit 2, never a traceback
         if os.environ.get("AUDITOR_DEBUG"):

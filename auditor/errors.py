@@ -9,16 +9,22 @@ class ReadOnlyViolation(Exception):
     """An AWS operation that is not a read reached the guard; it was refused before sending."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler stopping the run, `timeout`, `kill`): raised in the main thread as Ctrl-C's
-    KeyboardInterrupt is, so that the run stops the same way (no half-written file), but exits with 143."""
+class Terminated(BaseException):
+    """SIGTERM (a scheduler stopping the run, `timeout`, `kill`), raised in the main thread by the program's
+    handler; `written` says what is on disk when some output was already written (complete files).
+
+    Like KeyboardInterrupt it is no Exception, so every `except Exception` lets it through and the run stops as
+    Ctrl-C stops it (no half-written file); unlike it, click prints no empty line before it (that line ends a
+    terminal's ^C, and would only be an empty line in a scheduler's log)."""
+
+    def __init__(self, written: str = "") -> None:
+        super().__init__(written)
+        self.written = written
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM: `terminated`) after some output was already written (complete files): `written` says
-    what is on disk."""
+    """Ctrl-C after some output was already written (complete files): `written` says what is on disk."""
 
-    def __init__(self, written: str, terminated: bool = False) -> None:
+    def __init__(self, written: str) -> None:
         super().__init__(written)
         self.written = written
-        self.terminated = terminated
