@@ -367,6 +367,12 @@ class Index:
     def regional_scopes(self) -> Iterator[Scope]:
         return (s for s in self.scopes if s.region != "global")
 
+    def scopes_in(self, region: str) -> list[Scope]:
+        """Every account's scope of one region. A VPC shared through RAM has things of several accounts: its
+        owner's route tables and gateway endpoints, a participant's interface endpoints in its shared subnets,
+        each listed only in the account that owns it."""
+        return self.memo(("scopes_in", region), lambda: [s for s in self.scopes if s.region == region])
+
     def can_judge(self, account_id: str, region: str, keys: Iterable[str]) -> bool:
         """False when that account and region are in the snapshot but a key the rule needs was not read.
 

@@ -116,6 +116,8 @@ def endpoint_private_dns_disabled(ctx: RuleContext) -> Iterator[Failure]:
     accounts (com.amazonaws.vpce.*) have their own private DNS names, if any. An interface
     endpoint for a service that also has a gateway endpoint in the same VPC (S3, DynamoDB) is
     fine with private DNS off: the service's public name then routes through the gateway endpoint.
+    In a VPC shared through AWS RAM that gateway endpoint is the owner's, listed in the owner's
+    account: it counts for a participant's interface endpoint too (until 2026-11-27 it did not).
 
     ## Why it matters
     With private DNS off, the service's usual name (ssm.us-east-1.amazonaws.com) still resolves to
@@ -128,7 +130,10 @@ def endpoint_private_dns_disabled(ctx: RuleContext) -> Iterator[Failure]:
     `aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --private-dns-enabled`
     """
     for scope in ctx.index.regional_scopes():
-        gateway_services = {(e.get("VpcId"), e.get("ServiceName")) for e in live_endpoints(scope, "Gateway")}
+        # Every account's in the region: a shared VPC's gateway endpoints are its owner's, listed only there.
+        gateway_services = ctx.index.memo(("VPCE002 gateway services", scope.region), lambda scopes: {
+            (e.get("VpcId"), e.get("ServiceName")) for other in scopes for e in live_endpoints(other, "Gateway")},
+            ctx.index.scopes_in(scope.region))
         for endpoint in live_endpoints(scope, "Interface"):
             service = str(endpoint.get("ServiceName", ""))
             if (endpoint.get("PrivateDnsEnabled") is not False or not service.startswith("com.amazonaws.")

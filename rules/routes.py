@@ -207,6 +207,16 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
                 )
 
 
+def _interface_endpoints_by_vpc(scopes: list[Scope]) -> dict[str, list[Item]]:
+    """The interface endpoints in service in these scopes, by VPC."""
+    endpoints: dict[str, list[Item]] = defaultdict(list)
+    for scope in scopes:
+        for endpoint in scope.items("ec2:VpcEndpoints"):
+            if endpoint.get("VpcEndpointType") == "Interface" and _state(endpoint) not in ENDPOINT_GONE:
+                endpoints[endpoint.get("VpcId", "")].append(endpoint)
+    return endpoints
+
+
 @rule(id="VPC001", name="vpc-dns-support-disabled", severity="medium", resource_type="AWS::EC2::VPC",
       needs=("ec2:Vpcs", "ec2:VpcDnsAttributes", "ec2:VpcEndpoints", "ec2:VpcPeeringConnections"))
 def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
@@ -216,7 +226,10 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
     whose DNS attributes could not be read is not judged. With DNS support on and DNS hostnames
     off, only interface endpoints with private DNS on count: AWS serves an endpoint's private DNS
     names only in a VPC with both attributes on (until 2026-11-27 only DNS support was checked).
-    Peerings that allow DNS resolution are not judged on DNS hostnames.
+    Peerings that allow DNS resolution are not judged on DNS hostnames. In a VPC shared through
+    AWS RAM, the interface endpoints participants made in its subnets count (listed only in their
+    accounts); the finding is the owner's, who alone can change the attributes (until 2026-11-27
+    such a VPC was reported only when its owner had endpoints of its own there).
 
     ## Why it matters
     With enableDnsSupport off, the Amazon DNS server (the VPC's .2 address and 169.254.169.253)
@@ -232,10 +245,9 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
     then `aws ec2 modify-vpc-attribute --vpc-id vpc-... --enable-dns-hostnames '{"Value":true}'`.
     """
     for scope in ctx.index.regional_scopes():
-        endpoints: dict[str, list[Item]] = defaultdict(list)
-        for endpoint in scope.items("ec2:VpcEndpoints"):
-            if endpoint.get("VpcEndpointType") == "Interface" and _state(endpoint) not in ENDPOINT_GONE:
-                endpoints[endpoint.get("VpcId", "")].append(endpoint)
+        # Every account's in the region: a participant's endpoint in a shared VPC is listed only in its account.
+        endpoints = ctx.index.memo(("VPC001 interface endpoints", scope.region), _interface_endpoints_by_vpc,
+                                   ctx.index.scopes_in(scope.region))
         peerings: dict[str, list[Item]] = defaultdict(list)
         for peering in scope.items("ec2:VpcPeeringConnections"):
             if TARGET_KINDS["pcx-"].state(peering) not in PEERING_GONE:

@@ -264,3 +264,51 @@ def test_participant_only_snapshot_notes_each_shared_resource_once_and_reports_n
     others = [f for f in findings if f.rule_id != "AUD002"]
     # The one exception by design: the participant's own pending attachment, which it can withdraw (TGW007).
     assert [(f.rule_id, "pending acceptance" in f.message) for f in others] == [("TGW007", True)]
+
+
+# A participant's own interface endpoint in a shared VPC is listed only in the participant's account; the VPC, its
+# DNS attributes and its gateway endpoints only in the owner's. Rules that relate them look in every account of
+# the region (until 2026-11-27 VPC001 missed the owner's finding and VPCE002 reported the participant wrongly).
+
+
+def participants_endpoint(b: SnapshotBuilder, vpc: str, service: str, *, private_dns: bool) -> str:
+    subnet = next(s["SubnetId"] for s in b.scope(PARTICIPANT)["ec2:Subnets"] if s["VpcId"] == vpc)
+    endpoint_id = b.new_id("vpce")
+    b.add("ec2:VpcEndpoints", {
+        "VpcEndpointId": endpoint_id, "VpcEndpointType": "Interface", "VpcId": vpc, "ServiceName": service,
+        "State": "available", "SubnetIds": [subnet], "Groups": [], "RouteTableIds": [],
+        "PrivateDnsEnabled": private_dns, "OwnerId": PARTICIPANT}, PARTICIPANT)
+    return endpoint_id
+
+
+def _findings(b: SnapshotBuilder, rule_id: str) -> list[tuple[str, str]]:
+    result = run_audit(Index(b.build()), now=NOW, rules=[load_rules()[rule_id]])
+    return [(f.account_id, f.resource_id) for f in result.findings]
+
+
+def test_a_participants_endpoint_makes_the_owner_answer_for_the_shared_vpcs_dns_support() -> None:
+    b = SnapshotBuilder()
+    vpc, _ = shared_vpc(b, dns_support=False)
+    endpoint = participants_endpoint(b, vpc, "com.amazonaws.us-east-1.ssm", private_dns=True)
+
+    result = run_audit(Index(b.build()), now=NOW, rules=[load_rules()["VPC001"]])
+
+    assert [(f.account_id, f.resource_id) for f in result.findings] == [(OWNER, vpc)]
+    assert endpoint in result.findings[0].message
+
+
+def test_a_shared_vpc_without_endpoints_or_peerings_is_still_not_reported_for_dns() -> None:
+    b = SnapshotBuilder()
+    shared_vpc(b, dns_support=False)
+
+    assert _findings(b, "VPC001") == []
+
+
+def test_the_owners_gateway_endpoint_excuses_a_participants_s3_interface_endpoint_without_private_dns() -> None:
+    b = SnapshotBuilder()
+    vpc, table = shared_vpc(b)
+    b.endpoint(vpc, "com.amazonaws.us-east-1.s3", kind="Gateway", route_tables=(table,))
+    participants_endpoint(b, vpc, "com.amazonaws.us-east-1.s3", private_dns=False)
+    ssm = participants_endpoint(b, vpc, "com.amazonaws.us-east-1.ssm", private_dns=False)
+
+    assert _findings(b, "VPCE002") == [(PARTICIPANT, ssm)]  # its own endpoint, its own finding: not S3's
