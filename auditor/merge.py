@@ -36,6 +36,10 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
     """
     if not documents:
         raise UserError("nothing to merge: no shard given")
+    names = [name for name, _ in documents]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # an error-only shard given twice passed the checks below, and was recorded twice in `shards`
+        raise UserError(f"cannot merge: {repeated[0]} is given more than once")
     for name, document in documents:
         snapshot.validate(document, name)
     accounts: dict[str, dict[str, Any]] = {}
@@ -80,6 +84,9 @@ def _check_errors(documents: list[tuple[str, dict[str, Any]]], region_source: di
     """Refuse an account and region whose errors come from one shard and its data, or other errors, from another.
     The "global" region of an account split by region is every such shard's: it may repeat there."""
     with_data = {(name, account_id) for name, document in documents for account_id in document["accounts"]}
+    read_in: dict[str, str] = {}  # account -> the first shard that holds data of it
+    for name, account_id in sorted(with_data):
+        read_in.setdefault(account_id, name)
     error_source: dict[tuple[str, str], str] = {}
     for name, document in documents:
         for position, error in enumerate(document.get("errors", [])):
@@ -88,6 +95,12 @@ def _check_errors(documents: list[tuple[str, dict[str, Any]]], region_source: di
             account_id, region = str(error.get("account_id", "")), str(error.get("region", ""))
             if region == GLOBAL_REGION and (name, account_id) in with_data:
                 continue  # a shard of that account's regions: its global part is checked with its data
+            # A shard with no data of the account says it could not be read at all (AssumeRole, DescribeRegions):
+            # untrue beside a shard that read it, even one without the account's global keys (their worker lost).
+            other = read_in.get(account_id) if region == GLOBAL_REGION else None
+            if other is not None:
+                raise UserError(f"cannot merge: account {account_id} could not be read in {name} "
+                                f"({error.get('operation')} {error.get('code')}) but its data is in {other}")
             data = region_source.get((account_id, region))
             if data is not None and data != name:
                 raise UserError(f"cannot merge: account {account_id} region {region} has errors in {name} but its "

@@ -311,9 +311,40 @@ def test_an_account_with_errors_in_one_shard_and_data_in_another_is_refused(tmp_
     forward = run(capsys, "merge", str(failed), str(read), "-o", str(output))
     backward = run(capsys, "merge", str(read), str(failed), "-o", str(output))
 
-    expected = (f"auditor: error: cannot merge: account {OTHER_ACCOUNT} region global has errors in {failed} but "
-                f"its data is in {read}\n")
+    expected = (f"auditor: error: cannot merge: account {OTHER_ACCOUNT} could not be read in {failed} (AssumeRole "
+                f"AccessDenied) but its data is in {read}\n")
     assert forward == backward == (2, "", expected)
+    assert not output.exists()
+
+
+def test_an_account_not_read_in_one_shard_is_refused_beside_one_that_read_it_without_its_global_keys() -> None:
+    # The worker reading the global keys died: that shard holds regions only, and an auditor:Worker error in
+    # "global". Until 2026-11-27 the AssumeRole failure of another run was merged beside it, unremarked.
+    organization = _organization()
+    regions_only = _shard(organization, OTHER_ACCOUNT, (OTHER_REGION,))
+    regions_only["errors"] = [{"account_id": OTHER_ACCOUNT, "region": "global", "key": "auditor:Worker",
+                               "operation": "Collect", "code": "WorkerExited", "message": "exited"}]
+    failed = {**organization, "accounts": {}, "errors": [{
+        "account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
+        "code": "AccessDenied", "message": "denied"}]}
+
+    for shards in ([("run1.json", regions_only), ("denied.json", failed)],
+                   [("denied.json", failed), ("run1.json", regions_only)]):
+        with pytest.raises(UserError) as refused:
+            merge_snapshots(shards)
+        assert str(refused.value) == (f"cannot merge: account {OTHER_ACCOUNT} could not be read in denied.json "
+                                      "(AssumeRole AccessDenied) but its data is in run1.json")
+
+
+def test_the_same_shard_named_twice_is_refused(tmp_path, capsys) -> None:
+    failed = _write(tmp_path / "denied.json", {**_organization(), "accounts": {}, "errors": [{
+        "account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
+        "code": "AccessDenied", "message": "denied"}]})
+    output = tmp_path / "merged.json"
+
+    done = run(capsys, "merge", str(failed), str(failed), "-o", str(output))
+
+    assert done == (2, "", f"auditor: error: cannot merge: {failed} is given more than once\n")
     assert not output.exists()
 
 
