@@ -150,9 +150,13 @@ class RuleContext:
     trusted_accounts: frozenset[str]
     as_of: dt.datetime
     as_of_by_account: Mapping[str, dt.datetime] = field(default_factory=dict)
+    as_of_by_region: Mapping[tuple[str, str], dt.datetime] = field(default_factory=dict)
 
-    def as_of_for(self, account_id: str) -> dt.datetime:
-        """The moment `account_id`'s data describes: its shard's collection time in a merged snapshot, else as_of."""
+    def as_of_for(self, account_id: str, region: str | None = None) -> dt.datetime:
+        """The moment `account_id`'s data (in `region`) describes: its shard's collection time in a merged snapshot
+        (the region's own, for an account split over shards by region), else as_of."""
+        if region is not None and (account_id, region) in self.as_of_by_region:
+            return self.as_of_by_region[(account_id, region)]
         return self.as_of_by_account.get(account_id, self.as_of)
 
 
@@ -291,7 +295,8 @@ def _run_audit(
     for rule_ in selected:
         options = {**rule_.options, **(rule_options or {}).get(rule_.id, {})}
         context = RuleContext(index=index, options=options, trusted_accounts=trusted, as_of=as_of,
-                              as_of_by_account=index.collected_at_by_account)
+                              as_of_by_account=index.collected_at_by_account,
+                              as_of_by_region=index.collected_at_by_region)
         remediation = rule_.section("Remediation")
         for failure in _checked(rule_, context):
             if not index.can_judge(failure.account_id, failure.region, rule_.needs) and rule_.id != "AUD001":

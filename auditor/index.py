@@ -353,6 +353,23 @@ class Index:
                     moments[account_id] = moment.astimezone(dt.UTC)
         return moments
 
+    @cached_property
+    def collected_at_by_region(self) -> dict[tuple[str, str], dt.datetime]:
+        """Each (account, region)'s own collection time, where a merged snapshot's `shards` name the regions (since
+        2026-11-27): an account split over shards by region has one time per shard. The "global" region, in every
+        such shard, takes the earliest."""
+        moments: dict[tuple[str, str], dt.datetime] = {}
+        shards = self.document.get("shards")
+        for record in shards if isinstance(shards, list) else []:
+            moment = parse_time(record.get("collected_at")) if isinstance(record, dict) else None
+            regions = record.get("regions") if moment is not None else None
+            for account_id, names in regions.items() if isinstance(regions, dict) else ():
+                for region in names if isinstance(names, list) else []:
+                    key = (str(account_id), str(region))
+                    if key not in moments or moment < moments[key]:
+                        moments[key] = moment.astimezone(dt.UTC)
+        return moments
+
     @property
     def trusted_accounts(self) -> list[str]:
         """Accounts the snapshot says to trust: with `collect --org`, every account of the organization."""

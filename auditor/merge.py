@@ -28,10 +28,10 @@ def merge_snapshots(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, An
     data; exact duplicates (those of a repeated "global") are kept once. An account and region with errors in
     one shard and data or errors in another is refused as well (an AssumeRole that failed in one run, the account
     read in a retry): the merged snapshot would say both that it was read and that it could not be.
-    collected_at is the earliest shard's; `shards` keeps each shard's collected_at, tool_version and accounts
-    (the audit judges each account as of its own shard's time, RuleContext.as_of_for). Only schema 1's fields are
-    merged, and `trusted_accounts` (the organization's accounts, recorded by `collect --org`): the union of the
-    shards'.
+    collected_at is the earliest shard's; `shards` keeps each shard's collected_at, tool_version, accounts and
+    their regions (the audit judges each account and region as of its own shard's time, RuleContext.as_of_for).
+    Only schema 1's fields are merged, and `trusted_accounts` (the organization's accounts, recorded by `collect
+    --org`): the union of the shards'.
     The result shares region data with the shards rather than copying it.
     """
     if not documents:
@@ -138,7 +138,10 @@ def _shard_records(name: str, document: dict[str, Any], collected_at: dt.datetim
             raise UserError(f"snapshot {name}: 'shards' must be a list of objects")
         return list(document["shards"])
     return [{"collected_at": snapshot.utc_timestamp(collected_at), "tool_version": document.get("tool_version"),
-             "accounts": sorted(document["accounts"])}]
+             "accounts": sorted(document["accounts"]),
+             # which regions of each account: an account split over shards by region is judged region by region
+             "regions": {account_id: sorted(section["regions"]) for account_id, section
+                         in sorted(document["accounts"].items())}}]
 
 
 def _canonical(value: Any) -> str:

@@ -345,7 +345,7 @@ def endpoint_not_available(ctx: RuleContext) -> Iterator[Failure]:
             if state not in NOT_AVAILABLE:
                 continue
             created = parse_time(endpoint.get("CreationTimestamp"))
-            young = created is not None and ctx.as_of_for(scope.account_id) - created < grace
+            young = created is not None and ctx.as_of_for(scope.account_id, scope.region) - created < grace
             if state == "pendingacceptance" and young:
                 continue
             since = f" (created {created.isoformat()})" if created else ""

@@ -310,7 +310,7 @@ def peering_not_active(ctx: RuleContext) -> Iterator[Failure]:
         if peering.status == "pending-acceptance":
             # The API gives no creation time; the expiration time is set 7 days after the request.
             expires = parse_time(peering.item.get("ExpirationTime"))
-            as_of = ctx.as_of_for(peering.home.account_id)  # when that account was collected
+            as_of = ctx.as_of_for(peering.home.account_id, peering.home.region)  # when it was collected
             if expires is None or as_of - (expires - PENDING_LIFETIME) <= limit:
                 continue  # young enough, or its age is unknown (moto gives no ExpirationTime)
             requested = expires - PENDING_LIFETIME

@@ -78,8 +78,10 @@ def test_two_account_shards_merge_into_a_snapshot_that_audits_both_sides_of_a_pe
     assert merged["errors"] == organization["errors"]
     assert (merged["collected_at"], merged["tool_version"]) == ("2026-11-26T09:55:00Z", __version__)
     assert merged["shards"] == [
-        {"collected_at": "2026-11-26T09:55:00Z", "tool_version": "0.1.0", "accounts": [OTHER_ACCOUNT]},
-        {"collected_at": "2026-11-26T10:05:00Z", "tool_version": "0.1.0", "accounts": [ACCOUNT]}]
+        {"collected_at": "2026-11-26T09:55:00Z", "tool_version": "0.1.0", "accounts": [OTHER_ACCOUNT],
+         "regions": {OTHER_ACCOUNT: sorted(organization["accounts"][OTHER_ACCOUNT]["regions"])}},
+        {"collected_at": "2026-11-26T10:05:00Z", "tool_version": "0.1.0", "accounts": [ACCOUNT],
+         "regions": {ACCOUNT: sorted(organization["accounts"][ACCOUNT]["regions"])}}]
     assert sorted((f["rule_id"], f["account_id"], f["region"]) for f in merged_findings) == [
         ("PCX001", OTHER_ACCOUNT, OTHER_REGION), ("PCX003", ACCOUNT, REGION)]
     assert merged_findings == unsplit_findings
@@ -289,6 +291,26 @@ def test_shards_collected_days_apart_judge_each_account_as_of_its_own_shard(tmp_
     assert _age_findings(capsys, merged) == [("PCX006", ACCOUNT)]
     assert _age_findings(capsys, paths[0]) == [("PCX006", ACCOUNT)]  # each shard alone says the same
     assert _age_findings(capsys, paths[1]) == []
+
+
+def test_an_account_split_by_region_is_judged_region_by_region_as_of_each_shard(tmp_path, capsys) -> None:
+    # ACCOUNT's REGION (with the peering pending 9 days) collected on 2026-12-05, its OTHER_REGION on 2026-11-24.
+    # Until 2026-11-27 the account's earliest shard was its time in every region: no PCX006 (a review found it).
+    builder = SnapshotBuilder()
+    builder.scope(OTHER_ACCOUNT)
+    requester, accepter = builder.vpc("10.0.0.0/16"), builder.vpc("10.1.0.0/16", account=OTHER_ACCOUNT)
+    builder.peering(requester, accepter, status="pending-acceptance", expiration="2026-12-03T00:00:00Z")
+    builder.vpc("10.5.0.0/16", region=OTHER_REGION)
+    document = builder.build()
+    shards = [("east.json", _shard(document, ACCOUNT, (REGION,), collected_at="2026-12-05T00:00:00Z")),
+              ("west.json", _shard(document, ACCOUNT, (OTHER_REGION,), collected_at="2026-11-24T00:00:00Z")),
+              ("other.json", _shard(document, OTHER_ACCOUNT, collected_at="2026-12-05T00:00:00Z"))]
+    merged = tmp_path / "merged.json"
+    snapshot.write_private(merged, snapshot.dumps(merge_snapshots(shards)))
+    east = _write(tmp_path / "east.json", shards[0][1])
+
+    assert _age_findings(capsys, merged) == [("PCX006", ACCOUNT)]
+    assert _age_findings(capsys, east) == [("PCX006", ACCOUNT)]  # as its shard alone says
 
 
 def test_an_endpoint_pending_past_its_grace_in_its_own_shard_is_reported_after_a_merge(tmp_path, capsys) -> None:
