@@ -17,7 +17,12 @@ def parse_time(value: Any) -> dt.datetime | None:
         parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    try:
+        moment.astimezone(dt.UTC)
+    except OverflowError:  # the calendar's edge (0001-01-01 east of UTC): no time in UTC; was an internal error
+        return None
+    return moment
 
 
 # States after which a resource carries no more traffic (AWS mixes cases: compare lower-cased).

@@ -106,3 +106,15 @@ def test_a_schema_version_that_only_looks_like_1_is_refused(version) -> None:
 
     assert str(refused.value) == (f"snapshot odd.json: schema_version {version!r} is not supported "
                                   "(this auditor reads version 1)")
+
+
+def test_a_snapshot_timed_at_the_calendars_edge_audits_as_one_whose_time_is_unknown(tmp_path, capsys) -> None:
+    # 0001-01-01 east of UTC has no UTC equivalent: until 2026-11-27 the audit ended as an internal error.
+    path = tmp_path / "edge.json"
+    path.write_text(json.dumps({"schema_version": 1, "tool_version": "0.1.0",
+                                "collected_at": "0001-01-01T00:00:00+01:00", "accounts": {}, "errors": []}))
+
+    code, out, err = run_cli(capsys, "audit", "--snapshot", str(path), "--format", "json")
+
+    assert (code, err) == (0, "0 finding(s): none\n")
+    assert json.loads(out)["findings"] == []
