@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from auditor.collect.runner import AccountCollection
 
 SCHEMA_VERSION = 1
+PARTITION = re.compile(r"\Aaws(-[a-z]+)*\Z", re.ASCII)  # aws, aws-cn, aws-us-gov, aws-iso-b...
 
 # The keys of the errors that are about the collection itself rather than a resource type (the collector writes
 # them, AUD001 explains them): part of the snapshot's contract.
@@ -212,9 +214,17 @@ def validate(document: Any, name: str) -> None:
     if not isinstance(accounts, dict):
         raise UserError(f"snapshot {name}: 'accounts' is missing or not an object")
     for account_id, section in accounts.items():
+        # Every finding names its account and partition; Security Hub (ASFF) refuses a finding whose account is
+        # not 12 digits or whose partition is not one (until 2026-11-27 "None" and "abc" went out as they were).
+        if not ACCOUNT_ID.match(account_id):
+            raise UserError(f"snapshot {name}: account {account_id!r} is not a 12-digit account id")
         regions = section.get("regions") if isinstance(section, dict) else None
         if not isinstance(regions, dict):
             raise UserError(f"snapshot {name}: account {account_id} has no 'regions' object")
+        partition = section.get("partition", "aws")
+        if not isinstance(partition, str) or not PARTITION.match(partition):
+            raise UserError(f"snapshot {name}: account {account_id}: partition {partition!r} is not an AWS "
+                            "partition name (aws, aws-cn, aws-us-gov...)")
         for region, data in regions.items():
             if not isinstance(data, dict) or not all(isinstance(items, list) for items in data.values()):
                 raise UserError(f"snapshot {name}: {account_id}/{region} must map keys to lists of items")

@@ -102,7 +102,7 @@ def test_select_limits_the_rules_run(tmp_path, capsys) -> None:
     pytest.param('{"schema_version": 99, "accounts": {}}', "schema_version 99 is not supported", id="new_schema"),
     pytest.param('{"schema_version": 1}', "'accounts' is missing", id="no_accounts"),
     pytest.param('[1, 2]', "not a JSON object", id="not_an_object"),
-    pytest.param('{"schema_version": 1, "accounts": {"1": {"regions": {"r": {"ec2:Vpcs": {}}}}}}',
+    pytest.param('{"schema_version": 1, "accounts": {"123456789012": {"regions": {"r": {"ec2:Vpcs": {}}}}}}',
                  "must map keys to lists", id="items_not_a_list"),
 ])
 def test_broken_snapshot_is_one_line_and_exit_2(tmp_path, capsys, content: str, message: str) -> None:

@@ -118,3 +118,24 @@ def test_a_snapshot_timed_at_the_calendars_edge_audits_as_one_whose_time_is_unkn
 
     assert (code, err) == (0, "0 finding(s): none\n")
     assert json.loads(out)["findings"] == []
+
+
+@pytest.mark.parametrize(("account_id", "section", "message"), [
+    ("abc", {"regions": {}}, "account 'abc' is not a 12-digit account id"),
+    ("123456789012", {"partition": None, "regions": {}},
+     "account 123456789012: partition None is not an AWS partition name (aws, aws-cn, aws-us-gov...)"),
+    ("123456789012", {"partition": "amazon", "regions": {}},
+     "account 123456789012: partition 'amazon' is not an AWS partition name (aws, aws-cn, aws-us-gov...)"),
+])
+def test_an_account_key_or_partition_no_finding_could_carry_is_refused(tmp_path, capsys, account_id, section,
+                                                                        message) -> None:
+    # Until 2026-11-27 they went out as they were: "AwsAccountId": "abc" and "Partition": "None" in ASFF, which
+    # Security Hub refuses.
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"schema_version": 1, "tool_version": "0.1.0", "collected_at": "2026-11-26T10:00:00Z",
+                                "accounts": {account_id: section}, "errors": []}))
+
+    code, out, err = run_cli(capsys, "audit", "--snapshot", str(path), "--format", "asff")
+
+    assert (code, out) == (2, "")
+    assert err == f"auditor: error: snapshot {path}: {message}\n"
