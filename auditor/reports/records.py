@@ -15,9 +15,15 @@ CSV_COLUMNS = ("id", "severity", "rule_id", "rule_name", "account_id", "region",
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Line separators JSON leaves as they are inside strings, but that readers splitting on lines (Python's
+# str.splitlines, JavaScript before ES2019) take for a line's end: written escaped, one finding stays one line.
+LINE_BREAKS_JSON_KEEPS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
 def render_jsonl(report: Report) -> str:
     """One finding per line, the same record as in the JSON report, suppressed findings included."""
-    return "".join(json.dumps(f.as_dict(), ensure_ascii=False, default=str) + "\n" for f in report.result.findings)
+    return "".join(json.dumps(f.as_dict(), ensure_ascii=False, default=str).translate(LINE_BREAKS_JSON_KEEPS) + "\n"
+                   for f in report.result.findings)
 
 
 def render_csv(report: Report) -> str:

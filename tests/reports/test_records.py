@@ -30,6 +30,16 @@ def test_jsonl_is_one_json_report_record_per_line(report) -> None:
     assert [json.loads(line)["suppressed"] for line in lines] == [False, False, True, False]
 
 
+def test_a_line_separator_in_a_name_keeps_each_finding_on_one_line(report) -> None:
+    # JSON allows U+2028, U+2029 and U+0085 raw in a string; str.splitlines (and older JavaScript) ends a line there.
+    message = "route table rtb-1 (name: a\u2028b\u2029c\x85d)"
+    text = RENDERERS["jsonl"](_with_message(report, message))
+
+    lines = text.splitlines()
+    assert len(lines) == len(report.result.findings)
+    assert json.loads(lines[0])["message"] == message
+
+
 def test_jsonl_of_no_findings_is_empty(report) -> None:
     assert RENDERERS["jsonl"](_empty(report)) == ""
 
