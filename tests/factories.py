@@ -292,6 +292,14 @@ class SnapshotBuilder:
         stays the owner's), in the participant's scope."""
         self.add(key, copy.deepcopy(self.find(key, id_field, resource_id)), participant, region)
 
+    def participants_endpoint(self, participant: str, vpc_id: str, service: str, **options: Any) -> str:
+        """An endpoint a participant made in a VPC shared with it: its own, listed in its account only."""
+        owner, self.account = self.account, participant
+        try:
+            return self.endpoint(vpc_id, service, **options)
+        finally:
+            self.account = owner
+
     def share_vpc(self, vpc_id: str, participant: str, region: str | None = None) -> None:
         """A VPC shared through RAM as its participant sees it: the VPC and its subnets, with the owner's OwnerId.
         Its route tables, gateways and peerings stay in the owner's account only."""

@@ -273,12 +273,7 @@ def test_participant_only_snapshot_notes_each_shared_resource_once_and_reports_n
 
 def participants_endpoint(b: SnapshotBuilder, vpc: str, service: str, *, private_dns: bool) -> str:
     subnet = next(s["SubnetId"] for s in b.scope(PARTICIPANT)["ec2:Subnets"] if s["VpcId"] == vpc)
-    endpoint_id = b.new_id("vpce")
-    b.add("ec2:VpcEndpoints", {
-        "VpcEndpointId": endpoint_id, "VpcEndpointType": "Interface", "VpcId": vpc, "ServiceName": service,
-        "State": "available", "SubnetIds": [subnet], "Groups": [], "RouteTableIds": [],
-        "PrivateDnsEnabled": private_dns, "OwnerId": PARTICIPANT}, PARTICIPANT)
-    return endpoint_id
+    return b.participants_endpoint(PARTICIPANT, vpc, service, private_dns=private_dns, subnets=(subnet,))
 
 
 def _findings(b: SnapshotBuilder, rule_id: str) -> list[tuple[str, str]]:

@@ -207,7 +207,31 @@ def pass_s3_interface_next_to_gateway_endpoint(b: SnapshotBuilder) -> dict[str, 
     return {"found": []}
 
 
+def pass_participants_s3_interface_next_to_the_owners_gateway_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
+    # A shared VPC: the gateway endpoint is the owner's (in its account), the interface endpoint the participant's
+    # (in its own). Until 2026-11-27 the participant was reported.
+    vpc = b.vpc()
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    b.endpoint(vpc, S3, kind="Gateway", route_tables=(b.main_table(vpc),))
+    b.share_vpc(vpc, OTHER_ACCOUNT)
+    b.participants_endpoint(OTHER_ACCOUNT, vpc, S3, private_dns=False, subnets=(subnet,))
+    return {"found": []}
+
+
+def fail_participants_ssm_interface_in_a_shared_vpc(b: SnapshotBuilder) -> dict[str, Any]:
+    vpc = b.vpc()
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    b.endpoint(vpc, S3, kind="Gateway", route_tables=(b.main_table(vpc),))
+    b.share_vpc(vpc, OTHER_ACCOUNT)
+    endpoint = b.participants_endpoint(OTHER_ACCOUNT, vpc, SSM, private_dns=False, subnets=(subnet,))
+    return {"found": [endpoint], "endpoint": endpoint}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(pass_participants_s3_interface_next_to_the_owners_gateway_endpoint, "",
+                 id="pass_shared_vpc_owners_gateway_endpoint"),
+    pytest.param(fail_participants_ssm_interface_in_a_shared_vpc, "interface endpoint {endpoint} for " + SSM,
+                 id="fail_shared_vpc_participants_endpoint"),
     pytest.param(fail_private_dns_off, "interface endpoint {endpoint} for " + SSM + " in vpc-00000000000000001 has "
                  "private DNS off: clients in the VPC resolve the service's public name", id="fail_private_dns_off"),
     pytest.param(fail_s3_interface_without_gateway_endpoint, "has private DNS off",

@@ -369,7 +369,29 @@ def pass_hostnames_off_with_peering_only(b: SnapshotBuilder) -> dict[str, Any]:
     return {"found": []}
 
 
+def fail_shared_vpc_dns_off_for_a_participants_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
+    # The participant's endpoint is listed in its account only; the VPC and its attributes in the owner's, who
+    # alone can turn DNS support on: the finding is the owner's (until 2026-11-27 it was missed).
+    vpc = b.vpc(dns_support=False)
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    b.share_vpc(vpc, OTHER_ACCOUNT)
+    endpoint = b.participants_endpoint(OTHER_ACCOUNT, vpc, "com.amazonaws.us-east-1.ssm", subnets=(subnet,))
+    return {"found": [vpc], "vpc": vpc, "endpoint": endpoint}
+
+
+def pass_shared_vpc_dns_on_with_a_participants_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
+    vpc = b.vpc()
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    b.share_vpc(vpc, OTHER_ACCOUNT)
+    b.participants_endpoint(OTHER_ACCOUNT, vpc, "com.amazonaws.us-east-1.ssm", subnets=(subnet,))
+    return {"found": []}
+
+
 @pytest.mark.parametrize(("arrange", "fragment"), [
+    pytest.param(fail_shared_vpc_dns_off_for_a_participants_endpoint, "VPC {vpc} has enableDnsSupport off, so the "
+                 "Amazon DNS server does not answer in it and private DNS cannot work for its interface endpoints "
+                 "{endpoint}", id="fail_shared_vpc_participants_endpoint"),
+    pytest.param(pass_shared_vpc_dns_on_with_a_participants_endpoint, "", id="pass_shared_vpc_dns_on"),
     pytest.param(fail_hostnames_off_with_private_dns_endpoint, "VPC {vpc} has enableDnsHostnames off, which private "
                  "DNS needs as well as DNS support: it cannot work for its interface endpoints {endpoint}",
                  id="fail_hostnames_off_with_private_dns_endpoint"),
