@@ -359,6 +359,21 @@ def test_an_account_not_read_in_one_shard_is_refused_beside_one_that_read_it_wit
                                       "(AssumeRole AccessDenied) but its data is in run1.json")
 
 
+def test_the_cli_refuses_an_account_not_read_beside_its_data_in_one_line_and_exit_2(tmp_path, capsys) -> None:
+    organization = _organization()
+    regions_only = _write(tmp_path / "run1.json", _shard(organization, OTHER_ACCOUNT, (OTHER_REGION,)))
+    failed = _write(tmp_path / "denied.json", {**organization, "accounts": {}, "errors": [{
+        "account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
+        "code": "AccessDenied", "message": "denied"}]})
+    output = tmp_path / "merged.json"
+
+    done = run(capsys, "merge", str(regions_only), str(failed), "-o", str(output))
+
+    assert done == (2, "", f"auditor: error: cannot merge: account {OTHER_ACCOUNT} could not be read in {failed} "
+                           f"(AssumeRole AccessDenied) but its data is in {regions_only}\n")
+    assert not output.exists()
+
+
 def test_the_same_shard_named_twice_is_refused(tmp_path, capsys) -> None:
     failed = _write(tmp_path / "denied.json", {**_organization(), "accounts": {}, "errors": [{
         "account_id": OTHER_ACCOUNT, "region": "global", "key": "sts:AssumeRole", "operation": "AssumeRole",
