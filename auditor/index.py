@@ -343,31 +343,33 @@ class Index:
     def collected_at_by_account(self) -> dict[str, dt.datetime]:
         """Each account's own collection time, where a merged snapshot records it (its `shards`: the earliest
         shard that holds the account); accounts it does not name are as collected_at says."""
-        moments: dict[str, dt.datetime] = {}
-        shards = self.document.get("shards")
-        for record in shards if isinstance(shards, list) else []:
-            moment = parse_time(record.get("collected_at")) if isinstance(record, dict) else None
-            accounts = record.get("accounts") if moment is not None else None
-            for account_id in accounts if isinstance(accounts, list) else []:
-                if account_id not in moments or moment < moments[account_id]:
-                    moments[account_id] = moment.astimezone(dt.UTC)
-        return moments
+        return self._earliest_in_shards(
+            lambda record: record.get("accounts") if isinstance(record.get("accounts"), list) else [])
 
     @cached_property
     def collected_at_by_region(self) -> dict[tuple[str, str], dt.datetime]:
         """Each (account, region)'s own collection time, where a merged snapshot's `shards` name the regions (since
         2026-11-27): an account split over shards by region has one time per shard. The "global" region, in every
         such shard, takes the earliest."""
-        moments: dict[tuple[str, str], dt.datetime] = {}
+        def regions_of(record: dict[str, Any]) -> list[tuple[str, str]]:
+            regions = record.get("regions")
+            return [(str(account_id), str(region))
+                    for account_id, names in (regions.items() if isinstance(regions, dict) else ())
+                    for region in (names if isinstance(names, list) else [])]
+
+        return self._earliest_in_shards(regions_of)
+
+    def _earliest_in_shards(self, keys_of: Callable[[dict[str, Any]], list[Any]]) -> dict[Any, dt.datetime]:
+        """For each key a merged snapshot's shard records name (keys_of(record)), the earliest such shard's time."""
+        moments: dict[Any, dt.datetime] = {}
         shards = self.document.get("shards")
         for record in shards if isinstance(shards, list) else []:
             moment = parse_time(record.get("collected_at")) if isinstance(record, dict) else None
-            regions = record.get("regions") if moment is not None else None
-            for account_id, names in regions.items() if isinstance(regions, dict) else ():
-                for region in names if isinstance(names, list) else []:
-                    key = (str(account_id), str(region))
-                    if key not in moments or moment < moments[key]:
-                        moments[key] = moment.astimezone(dt.UTC)
+            if moment is None:
+                continue
+            for key in keys_of(record):
+                if key not in moments or moment < moments[key]:
+                    moments[key] = moment.astimezone(dt.UTC)
         return moments
 
     @property

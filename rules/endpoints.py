@@ -30,6 +30,14 @@ def live_endpoints(scope: Scope, kind: str | None = None) -> Iterator[Item]:
             yield endpoint
 
 
+def live_endpoints_in_region(ctx: RuleContext, region: str, kind: str) -> list[Item]:
+    """Every account's live endpoints of one type in a region, gathered once per audit. In a VPC shared through
+    AWS RAM each endpoint is listed only in the account that made it: the owner's gateway endpoints in the
+    owner's, a participant's interface endpoints in the participant's."""
+    return ctx.index.memo(("live endpoints in region", region, kind), lambda: [
+        endpoint for scope in ctx.index.scopes_in(region) for endpoint in live_endpoints(scope, kind)])
+
+
 def endpoint_label(endpoint: Item) -> str:
     kind = {"GatewayLoadBalancer": "Gateway Load Balancer"}.get(endpoint.get("VpcEndpointType", ""),
                                                                  endpoint.get("VpcEndpointType", ""))
@@ -131,9 +139,8 @@ def endpoint_private_dns_disabled(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         # Every account's in the region: a shared VPC's gateway endpoints are its owner's, listed only there.
-        gateway_services = ctx.index.memo(("VPCE002 gateway services", scope.region), lambda scopes: {
-            (e.get("VpcId"), e.get("ServiceName")) for other in scopes for e in live_endpoints(other, "Gateway")},
-            ctx.index.scopes_in(scope.region))
+        gateway_services = {(e.get("VpcId"), e.get("ServiceName"))
+                            for e in live_endpoints_in_region(ctx, scope.region, "Gateway")}
         for endpoint in live_endpoints(scope, "Interface"):
             service = str(endpoint.get("ServiceName", ""))
             if (endpoint.get("PrivateDnsEnabled") is not False or not service.startswith("com.amazonaws.")

@@ -18,6 +18,8 @@ from auditor.items import (  # noqa: F401 - re-exported for the families that re
     lowered,
 )
 
+from .endpoints import live_endpoints_in_region
+
 
 def table_label(table: Item, users: dict[str, list[str]]) -> str:
     """`rtb-... (vpc-..., main table, used by subnet-...)`: where a route sits and whom it affects."""
@@ -71,8 +73,9 @@ def _peering_not_yet_active(scope: Scope, target: str) -> bool:
     """A route to a peering request not accepted yet: AWS shows it as a blackhole until the peering is active."""
     if not target.startswith("pcx-"):
         return False
-    peering = scope.by_id("ec2:VpcPeeringConnections", "VpcPeeringConnectionId").get(target)
-    return peering is not None and lowered((peering.get("Status") or {}).get("Code")) in PEERING_NOT_YET_ACTIVE
+    kind = TARGET_KINDS["pcx-"]
+    peering = scope.by_id(kind.key, kind.id_field).get(target)
+    return peering is not None and kind.state(peering) in PEERING_NOT_YET_ACTIVE
 
 
 @dataclass(frozen=True)
@@ -207,16 +210,6 @@ def route_target_missing(ctx: RuleContext) -> Iterator[Failure]:
                 )
 
 
-def _interface_endpoints_by_vpc(scopes: list[Scope]) -> dict[str, list[Item]]:
-    """The interface endpoints in service in these scopes, by VPC."""
-    endpoints: dict[str, list[Item]] = defaultdict(list)
-    for scope in scopes:
-        for endpoint in scope.items("ec2:VpcEndpoints"):
-            if endpoint.get("VpcEndpointType") == "Interface" and _state(endpoint) not in ENDPOINT_GONE:
-                endpoints[endpoint.get("VpcId", "")].append(endpoint)
-    return endpoints
-
-
 @rule(id="VPC001", name="vpc-dns-support-disabled", severity="medium", resource_type="AWS::EC2::VPC",
       needs=("ec2:Vpcs", "ec2:VpcDnsAttributes", "ec2:VpcEndpoints", "ec2:VpcPeeringConnections"))
 def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
@@ -246,8 +239,9 @@ def vpc_dns_support_disabled(ctx: RuleContext) -> Iterator[Failure]:
     """
     for scope in ctx.index.regional_scopes():
         # Every account's in the region: a participant's endpoint in a shared VPC is listed only in its account.
-        endpoints = ctx.index.memo(("VPC001 interface endpoints", scope.region), _interface_endpoints_by_vpc,
-                                   ctx.index.scopes_in(scope.region))
+        endpoints: dict[str, list[Item]] = defaultdict(list)
+        for endpoint in live_endpoints_in_region(ctx, scope.region, "Interface"):
+            endpoints[endpoint.get("VpcId", "")].append(endpoint)
         peerings: dict[str, list[Item]] = defaultdict(list)
         for peering in scope.items("ec2:VpcPeeringConnections"):
             if TARGET_KINDS["pcx-"].state(peering) not in PEERING_GONE:

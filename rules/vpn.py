@@ -251,14 +251,14 @@ def vpn_routes_missing(ctx: RuleContext) -> Iterator[Failure]:
             live = [c for c in by_gateway.get(gateway_id, []) if lowered(c.get("State")) == "available"]
             if lowered(gateway.get("State")) in VPN_GONE or not live:
                 continue
+            # Propagation brings BGP's routes, or a static connection's own (create-vpn-connection-route): from
+            # static connections with none, it brings nothing.
+            propagated = any(_may_propagate(connection) for connection in live)
             for attachment in gateway.get("VpcAttachments") or []:
                 vpc_id = str(attachment.get("VpcId", ""))
                 if lowered(attachment.get("State")) != "attached":
                     continue
                 routed = scope.tables_routing_to(gateway_id, vpc_id)
-                # Propagation brings BGP's routes, or a static connection's own (create-vpn-connection-route): from
-                # static connections with none, it brings nothing.
-                propagated = any(_may_propagate(connection) for connection in live)
                 lacking = [(table, subnets) for table, subnets in scope.serving_tables(vpc_id)
                            if table["RouteTableId"] not in routed and not (propagated and any(
                                p.get("GatewayId") == gateway_id for p in table.get("PropagatingVgws") or []))]

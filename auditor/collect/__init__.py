@@ -25,7 +25,7 @@ from auditor.accounts import (
 )
 from auditor.collect import processes
 from auditor.collect.context import CollectionError, describe_failure
-from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collector
+from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, Collector, selected
 from auditor.collect.runner import (
     AccountCollection,
     Outcome,
@@ -195,7 +195,7 @@ def collect(session: boto3.Session, regions: list[str] | None = None, *, max_wor
             max_workers=max_workers, per_account=per_account, per_region=per_region, tracker=tracker,
             max_processes=max_processes, on_outcome=done)
     elif workers > 1:
-        _load_models(clients, REGISTRY.values() if collectors is None else collectors, home)
+        _load_models(clients, selected(collectors), home)
         member_setup_calls, workers = processes.read_in_processes(
             account_plan.account_ids, workers, max_workers, read, [clients], on_outcome=done, tracker=tracker)
     else:
@@ -264,7 +264,7 @@ def _read_members(session: boto3.Session, clients: aws.Clients, identity: aws.Id
                                read_regions=read_regions, caller_limit=caller_limit,
                                max_pool_connections=min(per_account, per_region), submit=pool.submit,
                                meanwhile=lambda member: make_clients(
-                                   member, REGISTRY.values() if collectors is None else collectors, regions, home))
+                                   member, selected(collectors), regions, home))
 
     _each_in_turn(account_ids, more, min(at_once, max_workers), pool, read_one, on_outcome)
 
@@ -490,14 +490,14 @@ def _parts_in_processes(accounts: list[tuple[str, aws.Clients, list[str]]], home
     kept. Each collection is the one a single process makes (tested).
     """
     started = time.monotonic()
-    selected = list(collectors if collectors is not None else REGISTRY.values())
-    global_keys = [collector for collector in selected if collector.scope == GLOBAL]
-    regional_keys = [collector for collector in selected if collector.scope != GLOBAL]
+    chosen_keys = selected(collectors)
+    global_keys = [collector for collector in chosen_keys if collector.scope == GLOBAL]
+    regional_keys = [collector for collector in chosen_keys if collector.scope != GLOBAL]
     owner: dict[str, tuple[int, str]] = {}  # part -> (the account's index, its region or GLOBAL_REGION_KEY)
     for index, (_, _, chosen) in enumerate(accounts):
         for region in ([GLOBAL_REGION_KEY] if global_keys else []) + (list(chosen) if regional_keys else []):
             owner[f"{index}/{region}"] = (index, region)
-    _load_models(accounts[0][1], selected, home)
+    _load_models(accounts[0][1], chosen_keys, home)
     share = max(1, per_account // workers)
 
     def read(first: list[str], budget: int, forward: Tracker, report: Callable[[str, Outcome], None],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,11 @@ class Collector:
 
 
 REGISTRY: dict[str, Collector] = {}
+
+
+def selected(collectors: Iterable[Collector] | None) -> list[Collector]:
+    """The collectors a run reads: those given (an empty list is none), or by default every registered one."""
+    return list(REGISTRY.values() if collectors is None else collectors)
 
 
 def register(collector: Collector) -> Collector:

@@ -22,7 +22,7 @@ from typing import Any
 from auditor.aws import Clients
 from auditor.collect import catalog  # noqa: F401  (registers every collector)
 from auditor.collect.context import CallContext, CollectionError
-from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collector
+from auditor.collect.registry import GLOBAL, GLOBAL_REGION_KEY, REGISTRY, Collector, selected
 from auditor.errors import ReadOnlyViolation
 
 Items = list[dict[str, Any]]
@@ -194,14 +194,14 @@ def collect_account(
     """
     started = time.monotonic()
     tracker = progress if isinstance(progress, Tracker) else Tracker(progress)
-    selected = list(collectors if collectors is not None else REGISTRY.values())
+    read_keys = selected(collectors)
     children: dict[str, list[Collector]] = defaultdict(list)
-    for collector in selected:
+    for collector in read_keys:
         if collector.parent:
             children[collector.parent].append(collector)
     result = AccountCollection(account_id)
     roots: list[_Task] = []
-    for collector in selected:
+    for collector in read_keys:
         if collector.parent:
             continue
         if collector.scope == GLOBAL:
