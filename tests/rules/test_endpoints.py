@@ -207,23 +207,23 @@ def pass_s3_interface_next_to_gateway_endpoint(b: SnapshotBuilder) -> dict[str, 
     return {"found": []}
 
 
-def pass_participants_s3_interface_next_to_the_owners_gateway_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
-    # A shared VPC: the gateway endpoint is the owner's (in its account), the interface endpoint the participant's
-    # (in its own). Until 2026-11-27 the participant was reported.
+def participants_endpoint_beside_the_owners_s3_gateway(b: SnapshotBuilder, service: str) -> str:
+    """A shared VPC: the S3 gateway endpoint is the owner's (in its account), the interface endpoint for `service`
+    with private DNS off the participant's (in its own)."""
     vpc = b.vpc()
     subnet = b.subnet(vpc, "10.0.1.0/24")
     b.endpoint(vpc, S3, kind="Gateway", route_tables=(b.main_table(vpc),))
     b.share_vpc(vpc, OTHER_ACCOUNT)
-    b.participants_endpoint(OTHER_ACCOUNT, vpc, S3, private_dns=False, subnets=(subnet,))
+    return b.participants_endpoint(OTHER_ACCOUNT, vpc, service, private_dns=False, subnets=(subnet,))
+
+
+def pass_participants_s3_interface_next_to_the_owners_gateway_endpoint(b: SnapshotBuilder) -> dict[str, Any]:
+    participants_endpoint_beside_the_owners_s3_gateway(b, S3)  # until 2026-11-27 the participant was reported
     return {"found": []}
 
 
 def fail_participants_ssm_interface_in_a_shared_vpc(b: SnapshotBuilder) -> dict[str, Any]:
-    vpc = b.vpc()
-    subnet = b.subnet(vpc, "10.0.1.0/24")
-    b.endpoint(vpc, S3, kind="Gateway", route_tables=(b.main_table(vpc),))
-    b.share_vpc(vpc, OTHER_ACCOUNT)
-    endpoint = b.participants_endpoint(OTHER_ACCOUNT, vpc, SSM, private_dns=False, subnets=(subnet,))
+    endpoint = participants_endpoint_beside_the_owners_s3_gateway(b, SSM)
     return {"found": [endpoint], "endpoint": endpoint}
 
 
